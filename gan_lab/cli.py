@@ -1,0 +1,60 @@
+"""`gan-lab <command> [args]`: picks the command and hands the rest of the arguments to it."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+from gan_lab import __version__
+from gan_lab.errors import UserError, did_you_mean, report_and_exit
+
+# command -> (module with main(args) -> int, one-line help)
+COMMANDS = {
+    "train": ("gan_lab.train", "train a GAN; Hydra overrides follow (dataset=..., model.kernel_size=5, -m for sweeps)"),
+    "board": ("gan_lab.board", "start TensorBoard on outputs/ or a given run or sweep directory"),
+}
+
+USAGE = """usage: gan-lab <command> [args]
+
+A config-driven lab bench for GAN experiments.
+
+commands:
+{commands}
+
+Run `gan-lab <command> --help` for a command's options, e.g. `gan-lab train --help`.
+Examples:
+  gan-lab train                                    DCGAN on the built-in shapes dataset
+  gan-lab train dataset=cifar10_frog               one CIFAR-10 class
+  gan-lab train -m model.kernel_size=3,4,5 model.filters=32,64,128
+  gan-lab board                                    browse every run in TensorBoard
+"""
+
+
+def usage() -> str:
+    width = max(map(len, COMMANDS))
+    lines = [f"  {name.ljust(width)}  {help_}" for name, (_, help_) in COMMANDS.items()]
+    return USAGE.format(commands="\n".join(lines))
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if not argv or argv[0] in ("-h", "--help", "help"):
+        print(usage())
+        return 0 if argv else 2
+    if argv[0] in ("-V", "--version"):
+        print(f"gan-lab {__version__}")
+        return 0
+    command, args = argv[0], argv[1:]
+    if command not in COMMANDS:
+        report_and_exit(
+            UserError(f"unknown command '{command}'{did_you_mean(command, COMMANDS)}; commands: {', '.join(COMMANDS)}")
+        )
+    if command == "train":
+        from gan_lab.config import check_group_choices
+
+        try:
+            check_group_choices(args)
+        except UserError as error:
+            report_and_exit(error)
+    module = importlib.import_module(COMMANDS[command][0])
+    return module.main(args) or 0

@@ -1,0 +1,73 @@
+"""Datasets: each `dataset=<name>` option becomes a source of uint8 image batches on the device."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import torch
+from omegaconf import DictConfig
+
+from gan_lab.data.image_folder import ImageFileDataset, list_images, report_unreadable
+from gan_lab.data.shapes import draw_shapes
+from gan_lab.data.source import PreloadedImages, StreamedImages
+from gan_lab.data.torchvision_sets import load_cifar10, load_mnist
+from gan_lab.data.transforms import fit_images, to_unit_range
+
+__all__ = ["DATASETS", "build_image_source", "load_images", "to_unit_range"]
+log = logging.getLogger(__name__)
+
+
+def _shapes(ds: DictConfig, data_dir: Path) -> torch.Tensor:
+    return draw_shapes(ds.num_images, ds.image_size, ds.channels, ds.seed, ds.max_shapes, ds.background, ds.rotate)
+
+
+def _mnist(ds: DictConfig, data_dir: Path) -> torch.Tensor:
+    images = load_mnist(data_dir, ds.get("train", True), ds.download, ds.get("classes"))
+    return fit_images(images, ds.image_size, ds.channels)
+
+
+def _cifar10(ds: DictConfig, data_dir: Path) -> torch.Tensor:
+    images = load_cifar10(data_dir, ds.get("train", True), ds.download, ds.get("classes"))
+    return fit_images(images, ds.image_size, ds.channels)
+
+
+def _image_folder(ds: DictConfig, data_dir: Path) -> list[Path]:
+    return list_images(Path(ds.path).expanduser())
+
+
+# name -> loader returning either a uint8 N x C x H x W tensor or a list of image files
+DATASETS = {"shapes": _shapes, "mnist": _mnist, "cifar10": _cifar10, "image_folder": _image_folder}
+
+
+def load_images(ds: DictConfig, data_dir: Path) -> torch.Tensor | list[Path]:
+    """The dataset's images: a uint8 tensor, or the list of files for `image_folder`."""
+    return DATASETS[ds.name](ds, data_dir)
+
+
+def build_image_source(cfg: DictConfig, device: torch.device) -> PreloadedImages | StreamedImages:
+    """The configured dataset as a batch source: in memory when it fits the preload budget, else streamed."""
+    ds, trainer = cfg.dataset, cfg.trainer
+    images = load_images(ds, Path(str(cfg.paths.data_dir)).expanduser())
+    seed = trainer.seed + 1  # the data order has its own stream, independent of the latent noise
+    if isinstance(images, torch.Tensor):
+        return PreloadedImages(images, trainer.batch_size, seed, device)
+
+    dataset = ImageFileDataset(images, ds.image_size, ds.channels)
+    size_mb = len(images) * ds.channels * ds.image_size**2 / 2**20
+    if size_mb <= trainer.preload_max_mb:
+        return PreloadedImages(_decode_all(dataset, Path(ds.path), trainer.num_workers), trainer.batch_size, seed, device)
+    log.info(
+        f"streaming {len(images)} images from {ds.path} ({size_mb:.0f} MB decoded > "
+        f"trainer.preload_max_mb={trainer.preload_max_mb})"
+    )
+    return StreamedImages(dataset, trainer.batch_size, seed, device, trainer.num_workers)
+
+
+def _decode_all(dataset: ImageFileDataset, folder: Path, num_workers: int) -> torch.Tensor:
+    """Decode every file once, in parallel workers, into one uint8 tensor."""
+    log.info(f"decoding {len(dataset)} images from {folder} into memory")
+    loader = torch.utils.data.DataLoader(dataset, batch_size=64, num_workers=num_workers, collate_fn=list)
+    decoded = [image for batch in loader for image in batch if image is not None]
+    report_unreadable(len(dataset) - len(decoded), len(dataset), folder)
+    return torch.stack(decoded)

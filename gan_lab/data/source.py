@@ -1,0 +1,99 @@
+"""Sources of uint8 image batches on the training device: preloaded in memory, or streamed from disk."""
+
+from __future__ import annotations
+
+import torch
+from torch.utils.data import DataLoader, Dataset
+
+from gan_lab.errors import UserError
+
+
+def check_batch_size(batch_size: int, num_images: int) -> None:
+    if batch_size > num_images:
+        raise UserError(
+            f"trainer.batch_size={batch_size} is larger than the dataset ({num_images} images); "
+            f"use at most {num_images}"
+        )
+
+
+class PreloadedImages:
+    """Every image in one uint8 N x C x H x W tensor on the device, served in reshuffled epochs.
+
+    Batches are index lookups on the device: no decoding, no host-device copies, no syncs.
+    """
+
+    def __init__(self, images: torch.Tensor, batch_size: int, seed: int, device: torch.device):
+        check_batch_size(batch_size, len(images))
+        self.images = images.to(device)
+        self.batch_size = batch_size
+        self.generator = torch.Generator().manual_seed(seed)
+        self.order: torch.Tensor | None = None
+        self.position = 0
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+    def preview(self, n: int) -> torch.Tensor:
+        """The first n images (for the 'real' grid), without touching the training order."""
+        return self.images[:n]
+
+    def next_batch(self) -> torch.Tensor:
+        if self.order is None or self.position + self.batch_size > len(self.images):
+            self.order = torch.randperm(len(self.images), generator=self.generator).to(self.images.device)
+            self.position = 0
+        index = self.order[self.position : self.position + self.batch_size]
+        self.position += self.batch_size
+        return self.images[index]
+
+    def state_dict(self) -> dict:
+        return {"generator": self.generator.get_state(), "order": self.order, "position": self.position}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.generator.set_state(state["generator"])
+        self.order = None if state["order"] is None else state["order"].to(self.images.device)
+        self.position = state["position"]
+
+
+def _stack_readable(items: list) -> torch.Tensor:
+    """Collate that drops files which could not be decoded (None)."""
+    return torch.stack([item for item in items if item is not None])
+
+
+class StreamedImages:
+    """Images decoded on the fly by DataLoader workers, for folders above the preload budget."""
+
+    def __init__(self, dataset: Dataset, batch_size: int, seed: int, device: torch.device, num_workers: int):
+        check_batch_size(batch_size, len(dataset))
+        self.device = device
+        self.loader = DataLoader(
+            dataset,
+            batch_size=batch_size,
+            shuffle=True,
+            drop_last=True,
+            num_workers=num_workers,
+            collate_fn=_stack_readable,
+            generator=torch.Generator().manual_seed(seed),
+            pin_memory=device.type == "cuda",
+            persistent_workers=num_workers > 0,
+            prefetch_factor=4 if num_workers > 0 else None,
+        )
+        self._iterator = None
+
+    def __len__(self) -> int:
+        return len(self.loader.dataset)
+
+    def preview(self, n: int) -> torch.Tensor:
+        """The first n readable images (for the 'real' grid), without touching the training order."""
+        dataset = self.loader.dataset
+        images = (dataset[i] for i in range(len(dataset)))
+        readable = [image for image, _ in zip((im for im in images if im is not None), range(n))]
+        return torch.stack(readable).to(self.device)
+
+    def next_batch(self) -> torch.Tensor:
+        while True:
+            if self._iterator is None:
+                self._iterator = iter(self.loader)
+            try:
+                return next(self._iterator).to(self.device, non_blocking=True)
+            except StopIteration:
+                self._iterator = None

@@ -1,0 +1,59 @@
+"""`gan-lab train [overrides]`: compose the config with Hydra, build data and models, train."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+import hydra
+from hydra.core.hydra_config import HydraConfig
+from omegaconf import DictConfig
+
+from gan_lab.config import config_dir
+from gan_lab.data import build_image_source
+from gan_lab.errors import UserError, report_and_exit
+from gan_lab.models import build_models
+from gan_lab.runtime import configure_backend, resolve_device, seed_everything
+from gan_lab.trainer import Trainer
+from gan_lab.checks import warn_about_models
+from gan_lab.validate import validate_config
+
+log = logging.getLogger("gan_lab.train")
+
+
+def run_training(cfg: DictConfig, run_dir: Path) -> dict:
+    """Everything `gan-lab train` does inside one run directory; returns the summary."""
+    validate_config(cfg)
+    device = resolve_device(cfg.trainer.device)
+    configure_backend(device)
+    seed_everything(cfg.trainer.seed)
+    G, D = build_models(cfg)
+    warn_about_models(G, D)
+    source = build_image_source(cfg, device)
+    log.info(
+        f"training {cfg.model.name} on {cfg.dataset.name} ({len(source)} images, "
+        f"{cfg.dataset.image_size} px, {cfg.dataset.channels} ch) for {cfg.trainer.steps} steps on {device}"
+    )
+    summary = Trainer(cfg, G, D, source, run_dir, device).fit()
+    log.info(
+        f"done: {summary['steps']} steps in {summary['wall_time_s']:.0f} s ({summary['img_per_s']:,.0f} img/s); "
+        f"run dir {run_dir}\n  view it: tensorboard --logdir {run_dir}   (or: gan-lab board {run_dir})"
+    )
+    return summary
+
+
+@hydra.main(version_base="1.3", config_path=str(config_dir()), config_name="train")
+def _hydra_main(cfg: DictConfig) -> None:
+    run_dir = Path(HydraConfig.get().runtime.output_dir)
+    try:
+        run_training(cfg, run_dir)
+    except UserError as error:
+        report_and_exit(error)
+
+
+def main(args: list[str]) -> int:
+    """Hand every argument after `train` to Hydra (overrides, -m, --cfg job, --help, ...)."""
+    sys.argv = ["gan-lab train", *args]
+    _hydra_main()
+    return 0

@@ -1,0 +1,97 @@
+"""Every config option composes and validates; bad group options get a one-line did-you-mean."""
+
+from __future__ import annotations
+
+import pytest
+from hydra import compose, initialize_config_dir
+from omegaconf import OmegaConf
+
+from gan_lab.config import config_dir, config_groups, group_options
+from gan_lab.errors import UserError
+from gan_lab.validate import validate_config
+
+from conftest import run_cli
+
+EXTRA = {"image_folder": ["dataset.path=/some/folder"]}
+
+
+def compose_train(overrides: list[str]):
+    with initialize_config_dir(config_dir=str(config_dir()), version_base="1.3"):
+        return compose(config_name="train", overrides=overrides)
+
+
+def all_choices() -> list[tuple[str, str]]:
+    return [(group, option) for group in config_groups() for option in group_options(group)]
+
+
+def test_groups_exist():
+    assert {"dataset", "model", "loss", "optim", "trainer"} <= set(config_groups())
+    assert {"shapes", "mnist", "cifar10", "cifar10_frog", "image_folder"} <= set(group_options("dataset"))
+
+
+@pytest.mark.parametrize("group,option", all_choices())
+def test_every_option_composes_and_validates(group, option):
+    cfg = compose_train([f"{group}={option}", *EXTRA.get(option, [])])
+    validate_config(cfg)
+    assert OmegaConf.missing_keys(cfg) == set()
+
+
+def test_defaults_are_the_dcgan_recipe():
+    cfg = compose_train([])
+    assert cfg.dataset.name == "shapes" and cfg.model.name == "dcgan"
+    assert cfg.optim.lr_G == cfg.optim.lr_D == 2e-4 and list(cfg.optim.betas) == [0.5, 0.999]
+    assert cfg.trainer.batch_size == 128 and cfg.model.latent_dim == 100 and cfg.model.kernel_size == 4
+
+
+def test_cifar10_frog_preset_selects_frogs():
+    cfg = compose_train(["dataset=cifar10_frog"])
+    assert cfg.dataset.name == "cifar10" and list(cfg.dataset.classes) == ["frog"]
+
+
+@pytest.mark.parametrize(
+    "override,fragment",
+    [
+        ("dataset.image_size=48", "dataset.image_size=48"),
+        ("dataset.channels=2", "dataset.channels=2"),
+        ("model.kernel_size=9", "model.kernel_size=9"),
+        ("model.upsample=bilinearr", "model.upsample=bilinearr"),
+        ("trainer.steps=0", "trainer.steps=0"),
+        ("optim.lr_G=-1", "optim.lr_G=-1"),
+    ],
+)
+def test_bad_values_name_the_key(override, fragment):
+    with pytest.raises(UserError, match=fragment.replace(".", r"\.")):
+        validate_config(compose_train([override]))
+
+
+def test_image_folder_without_path_says_what_to_add():
+    with pytest.raises(UserError, match="dataset.path is required"):
+        validate_config(compose_train(["dataset=image_folder"]))
+
+
+def test_misspelled_dataset_lists_the_options():
+    result = run_cli("train", "dataset=cifra10")
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in result.stderr
+    assert "did you mean cifar10?" in lines[0]
+    for option in group_options("dataset"):
+        assert option in lines[0]
+
+
+def test_cfg_job_prints_the_composed_config():
+    result = run_cli("train", "--cfg", "job", "model.filters=32")
+    assert result.returncode == 0, result.stderr
+    cfg = OmegaConf.create(result.stdout)
+    assert cfg.model.filters == 32 and cfg.dataset.name == "shapes"
+
+
+def test_cli_help_lists_commands():
+    result = run_cli("--help")
+    assert result.returncode == 0
+    assert "train" in result.stdout and "board" in result.stdout
+
+
+def test_unknown_command_suggests():
+    result = run_cli("trian")
+    assert result.returncode == 2 and "did you mean train?" in result.stderr
