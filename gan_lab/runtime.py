@@ -28,9 +28,6 @@ def resolve_device(name: str) -> torch.device:
     return device
 
 
-PRECISIONS = ("auto", "fp32", "bf16")
-
-
 def resolve_precision(name: str, device: torch.device) -> torch.dtype | None:
     """The autocast dtype: bf16 where the hardware runs it natively ('auto'), else None (fp32)."""
     if name == "fp32":

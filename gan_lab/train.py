@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -11,12 +12,7 @@ from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
 from gan_lab.config import config_dir
-from gan_lab.data import build_image_source
 from gan_lab.errors import UserError, report_and_exit
-from gan_lab.models import build_models
-from gan_lab.runtime import configure_backend, resolve_device, seed_everything
-from gan_lab.trainer import Trainer
-from gan_lab.checks import warn_about_models
 from gan_lab.validate import validate_config
 
 log = logging.getLogger("gan_lab.train")
@@ -24,7 +20,13 @@ log = logging.getLogger("gan_lab.train")
 
 def run_training(cfg: DictConfig, run_dir: Path) -> dict:
     """Everything `gan-lab train` does inside one run directory; returns the summary."""
-    validate_config(cfg)
+    validate_config(cfg)  # before torch loads: a typo costs a second, not ten
+    from gan_lab.checks import warn_about_models
+    from gan_lab.data import build_image_source
+    from gan_lab.models import build_models
+    from gan_lab.runtime import configure_backend, resolve_device, seed_everything
+    from gan_lab.trainer import Trainer
+
     device = resolve_device(cfg.trainer.device)
     configure_backend(device)
     seed_everything(cfg.trainer.seed)
@@ -36,11 +38,20 @@ def run_training(cfg: DictConfig, run_dir: Path) -> dict:
         f"{cfg.dataset.image_size} px, {cfg.dataset.channels} ch) for {cfg.trainer.steps} steps on {device}"
     )
     summary = Trainer(cfg, G, D, source, run_dir, device).fit()
+    shown = _relative(run_dir)
     log.info(
         f"done: {summary['steps']} steps in {summary['wall_time_s']:.0f} s ({summary['img_per_s']:,.0f} img/s); "
-        f"run dir {run_dir}\n  view it: tensorboard --logdir {run_dir}   (or: gan-lab board {run_dir})"
+        f"run dir {shown}\n  view it: tensorboard --logdir {shown}   (or: gan-lab board {shown})"
     )
     return summary
+
+
+def _relative(path: Path) -> str:
+    """The path as the user would type it: relative to the working directory when inside it."""
+    try:
+        return os.path.relpath(path) if path.resolve().is_relative_to(Path.cwd()) else str(path)
+    except ValueError:
+        return str(path)
 
 
 @hydra.main(version_base="1.3", config_path=str(config_dir()), config_name="train")

@@ -95,3 +95,14 @@ def test_cli_help_lists_commands():
 def test_unknown_command_suggests():
     result = run_cli("trian")
     assert result.returncode == 2 and "did you mean train?" in result.stderr
+
+
+def test_registries_match_the_names_validation_allows():
+    from gan_lab.choices import DATASET_NAMES, LOSS_NAMES, MODEL_NAMES
+    from gan_lab.data import DATASETS
+    from gan_lab.losses import LOSSES
+    from gan_lab.models import MODELS
+
+    assert sorted(DATASETS) == sorted(DATASET_NAMES)
+    assert sorted(MODELS) == sorted(MODEL_NAMES)
+    assert sorted(LOSSES) == sorted(LOSS_NAMES)

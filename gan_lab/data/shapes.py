@@ -11,7 +11,6 @@ import math
 import torch
 
 SHAPE_KINDS = ("circle", "square", "triangle")
-BACKGROUNDS = ("black", "white", "random")
 _CHUNK = 512  # images drawn at once; bounds the float buffers to a few hundred MB at 128 px
 
 

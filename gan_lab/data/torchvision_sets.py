@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Sequence
 
@@ -86,7 +87,6 @@ def _select(images: torch.Tensor, labels: torch.Tensor, wanted: list[int] | None
 def _download_outcome(download: bool, error: Exception) -> str:
     if not download:
         return "dataset.download=false"
-    reason = str(error).strip().splitlines()
-    detail = next((line.strip() for line in reason if "urlopen error" in line or "Errno" in line), reason[-1] if reason else "")
-    return f"the download failed ({detail.strip(' ,')})"
-
+    reason = re.search(r"\[Errno [^\]]+\] ([^>\n]+)", str(error))
+    detail = reason.group(1).strip() if reason else (str(error).strip().splitlines() or [type(error).__name__])[-1]
+    return f"the download failed (offline? {detail})"

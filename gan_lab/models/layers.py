@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 import torch.nn as nn
 
-UPSAMPLE_MODES = ("transpose", "nearest")
+from gan_lab.choices import UPSAMPLE_MODES  # noqa: F401 (re-exported for the builders)
 
 
 def stride2_padding(kernel_size: int) -> tuple[int, int]:
