@@ -1,0 +1,1 @@
+"""Metrics on batches of images that need no downloaded weights."""
