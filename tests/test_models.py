@@ -38,7 +38,7 @@ def test_no_batchnorm_on_g_output_or_d_input():
     assert g_names[-1] == "to_image" and not g_names[-1].endswith("bn")
     assert d_names[0] == "from_image" and d_names[1] == "down2"
     assert any(isinstance(m, nn.BatchNorm2d) for m in G.modules())
-    no_bn = DCGANGenerator(8, 32, 3, filters=4, batchnorm=False)
+    no_bn = DCGANGenerator(8, 32, 3, filters=4, norm="none")
     assert not any(isinstance(m, nn.BatchNorm2d) for m in no_bn.modules())
 
 

@@ -2,27 +2,39 @@
 
 Shape comments use the 64 px, filters=64 case: each G block doubles the size and halves the
 channels; D mirrors it. Any kernel size from 2 to 7 gives exactly the image size (see
-layers.stride2_padding), and any power-of-two size from 16 to 128 works.
+layers.stride2_padding), and any power-of-two size from 16 to 128 works. Optional dense layers,
+a larger starting map and a final stride-1 conv reproduce the 128 px grayscale setup of the notes.
 """
 
 from __future__ import annotations
 
 import math
 from collections import OrderedDict
+from typing import Sequence
 
 import torch
 import torch.nn as nn
 
-from gan_lab.models.layers import downsample_conv, init_dcgan_weights, upsample_conv
+from gan_lab.models.layers import (
+    SameConv,
+    activation,
+    add_block,
+    downsample_conv,
+    init_weights,
+    norm_1d,
+    norm_2d,
+    upsample_conv,
+    with_spectral_norm,
+)
 
 
-def num_stages(image_size: int) -> int:
-    """Stride-2 stages between a 4x4 map and the image: 64 px -> 4 (4, 8, 16, 32, 64)."""
-    return int(math.log2(image_size)) - 2
+def num_stages(image_size: int, start_size: int = 4) -> int:
+    """Stride-2 stages between the start map and the image: 64 px from 4x4 -> 4 (4, 8, 16, 32, 64)."""
+    return int(math.log2(image_size // start_size))
 
 
 class DCGANGenerator(nn.Module):
-    """z -> 4x4 projection -> (upsample, BN, ReLU) blocks -> tanh image in [-1, 1]."""
+    """z -> [dense layers] -> start x start projection -> (upsample, norm, act) blocks -> image."""
 
     def __init__(
         self,
@@ -32,60 +44,99 @@ class DCGANGenerator(nn.Module):
         filters: int = 64,
         kernel_size: int = 4,
         upsample: str = "transpose",
-        batchnorm: bool = True,
+        norm: str = "batch",
+        norm_affine: bool = True,
+        act: str = "relu",
+        output: str = "tanh",
+        start_size: int = 4,
+        dense: Sequence[int] = (),
+        final_conv: bool = False,
+        init: str = "dcgan",
     ):
         super().__init__()
-        stages = num_stages(image_size)
+        stages = num_stages(image_size, start_size)
         width = filters * 2 ** (stages - 1)  # 512 at 64 px
+        bias = norm == "none"
         layers = OrderedDict()
-        # z: latent_dim x 1 x 1 -> width x 4 x 4 (the "project and reshape" step)
-        layers["project"] = nn.ConvTranspose2d(latent_dim, width, 4, 1, 0, bias=not batchnorm)
-        _norm_and_act(layers, "project", width, batchnorm)
-        for stage in range(1, stages):
-            # width x s x s -> width/2 x 2s x 2s  (512x4x4 -> 256x8x8 -> 128x16x16 -> 64x32x32)
-            layers[f"up{stage}"] = upsample_conv(width, width // 2, kernel_size, upsample, bias=not batchnorm)
-            width //= 2
-            _norm_and_act(layers, f"up{stage}", width, batchnorm)
-        # 64 x 32 x 32 -> channels x 64 x 64, no BN on the output layer
-        layers["to_image"] = upsample_conv(width, channels, kernel_size, upsample, bias=True)
-        layers["tanh"] = nn.Tanh()
+        features = latent_dim
+        for i, size in enumerate(dense, start=1):
+            # optional dense layers on z: latent_dim -> size
+            add_block(layers, f"dense{i}", nn.Linear(features, size, bias=bias), norm_1d(norm, size, norm_affine), activation(act))
+            features = size
+        layers["to_map"] = nn.Unflatten(1, (features, 1, 1))
+        # features x 1 x 1 -> width x start x start: "project and reshape" (a dense layer as a conv)
+        project = nn.ConvTranspose2d(features, width, start_size, 1, 0, bias=bias)
+        add_block(layers, "project", project, norm_2d(norm, width, norm_affine), activation(act))
+        # with a final stride-1 conv, every stage keeps a hidden width (128, 64, 32 in the notes' setup)
+        widths = [filters * 2 ** (stages - i - (0 if final_conv else 1)) for i in range(1, stages + 1)]
+        for stage, out in enumerate(widths[: stages if final_conv else stages - 1], start=1):
+            # width x s x s -> out x 2s x 2s  (512x4x4 -> 256x8x8 -> 128x16x16 -> 64x32x32)
+            up = upsample_conv(width, out, kernel_size, upsample, bias=bias)
+            add_block(layers, f"up{stage}", up, norm_2d(norm, out, norm_affine), activation(act))
+            width = out
+        # 64 x 32 x 32 -> channels x 64 x 64, no normalisation on the output layer
+        if final_conv:
+            layers["to_image"] = SameConv(width, channels, kernel_size, bias=True)
+        else:
+            layers["to_image"] = upsample_conv(width, channels, kernel_size, upsample, bias=True)
+        if output != "none":
+            layers["output"] = activation(output)
         self.net = nn.Sequential(layers)
         self.latent_dim = latent_dim
-        init_dcgan_weights(self)
+        init_weights(self, init)
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
-        return self.net(z.view(z.shape[0], -1, 1, 1))
+        return self.net(z.flatten(1))
 
 
 class DCGANDiscriminator(nn.Module):
-    """image -> (strided conv, BN, LeakyReLU 0.2) blocks down to 4x4 -> one logit per image."""
+    """image -> (strided conv, norm, LeakyReLU) blocks down to start x start -> [dense] -> one logit."""
 
     def __init__(
-        self, image_size: int, channels: int, filters: int = 64, kernel_size: int = 4, batchnorm: bool = True
+        self,
+        image_size: int,
+        channels: int,
+        filters: int = 64,
+        kernel_size: int = 4,
+        norm: str = "batch",
+        norm_affine: bool = True,
+        slope: float = 0.2,
+        dropout: float = 0.0,
+        downsample: str = "stride",
+        start_size: int = 4,
+        dense: Sequence[int] = (),
+        init: str = "dcgan",
     ):
         super().__init__()
+        bias = norm in ("none", "spectral")
         layers = OrderedDict()
-        # channels x 64 x 64 -> 64 x 32 x 32, no BN on the input layer
-        layers["from_image"] = downsample_conv(channels, filters, kernel_size, bias=True)
-        layers["from_image_act"] = nn.LeakyReLU(0.2, inplace=True)
+
+        def act() -> nn.Module:
+            return nn.Sequential(activation("leaky_relu", slope), nn.Dropout(dropout)) if dropout else activation("leaky_relu", slope)
+
+        # channels x 64 x 64 -> 64 x 32 x 32, no normalisation on the input layer
+        first = downsample_conv(channels, filters, kernel_size, bias=True, mode=downsample)
+        add_block(layers, "from_image", with_spectral_norm(first, norm), None, act())
         width = filters
-        for stage in range(2, num_stages(image_size) + 1):
+        for stage in range(2, num_stages(image_size, start_size) + 1):
             # 64x32x32 -> 128x16x16 -> 256x8x8 -> 512x4x4
-            layers[f"down{stage}"] = downsample_conv(width, width * 2, kernel_size, bias=not batchnorm)
+            down = downsample_conv(width, width * 2, kernel_size, bias=bias, mode=downsample)
             width *= 2
-            if batchnorm:
-                layers[f"down{stage}_bn"] = nn.BatchNorm2d(width)
-            layers[f"down{stage}_act"] = nn.LeakyReLU(0.2, inplace=True)
-        # 512 x 4 x 4 -> 1 x 1 x 1: a logit (the loss applies the sigmoid)
-        layers["to_logit"] = nn.Conv2d(width, 1, 4, 1, 0, bias=True)
+            add_block(layers, f"down{stage}", with_spectral_norm(down, norm), norm_2d(norm, width, norm_affine), act())
+        if dense:
+            # 512 x 4 x 4 -> flattened -> dense layers -> 1
+            layers["flatten"] = nn.Flatten()
+            features = width * start_size * start_size
+            for i, size in enumerate(dense, start=1):
+                linear = with_spectral_norm(nn.Linear(features, size, bias=bias), norm)
+                add_block(layers, f"dense{i}", linear, norm_1d(norm, size, norm_affine), act())
+                features = size
+            layers["to_logit"] = with_spectral_norm(nn.Linear(features, 1), norm)
+        else:
+            # 512 x 4 x 4 -> 1 x 1 x 1: a logit (the loss applies the sigmoid)
+            layers["to_logit"] = with_spectral_norm(nn.Conv2d(width, 1, start_size, 1, 0, bias=True), norm)
         self.net = nn.Sequential(layers)
-        init_dcgan_weights(self)
+        init_weights(self, init)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.net(x).flatten()
-
-
-def _norm_and_act(layers: OrderedDict, name: str, width: int, batchnorm: bool) -> None:
-    if batchnorm:
-        layers[f"{name}_bn"] = nn.BatchNorm2d(width)
-    layers[f"{name}_act"] = nn.ReLU(inplace=True)
