@@ -24,9 +24,16 @@ def kernel_stride_mismatches(model: nn.Module) -> list[str]:
     return found
 
 
-def warn_about_models(G: nn.Module, D: nn.Module) -> list[str]:
+def warn_about_models(G: nn.Module, D: nn.Module, cfg=None) -> list[str]:
     """Log one warning per problem found; returns the warnings."""
     warnings = []
+    if cfg is not None and cfg.loss.name == "wgan_gp" and any(
+        isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d)) for m in D.modules()
+    ):
+        warnings.append(
+            "warning: loss=wgan_gp with BatchNorm in D: the gradient penalty assumes each image's "
+            "output depends on that image alone (use model.norm_D=layer or none)"
+        )
     for net, model, kind in (("G", G, "transposed convs"), ("D", D, "strided convs")):
         bad = kernel_stride_mismatches(model)
         if bad:

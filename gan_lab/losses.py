@@ -1,27 +1,87 @@
-"""Adversarial losses on D's raw outputs (logits): `loss=<name>`."""
+"""Adversarial losses on D's raw outputs (logits / critic values): `loss=<name>`.
+
+Each loss gives D's loss from its outputs on real and generated batches (with per-image targets
+where the loss uses labels) and G's loss from D's output on generated images.
+"""
 
 from __future__ import annotations
 
 import torch
+import torch.nn as nn
 import torch.nn.functional as F
 
 
 class BCELoss:
     """Binary cross-entropy with logits; G uses the non-saturating loss -log D(G(z))."""
 
-    def d_loss(
-        self, real_out: torch.Tensor, fake_out: torch.Tensor, real_target: torch.Tensor, fake_target: torch.Tensor
-    ) -> torch.Tensor:
+    uses_labels = True
+    gp_weight = 0.0
+
+    def d_loss(self, real_out, fake_out, real_target, fake_target) -> torch.Tensor:
         return F.binary_cross_entropy_with_logits(real_out, real_target) + F.binary_cross_entropy_with_logits(
             fake_out, fake_target
         )
 
-    def g_loss(self, fake_out: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-        return F.binary_cross_entropy_with_logits(fake_out, target)
+    def g_loss(self, fake_out: torch.Tensor, real_value: float, fake_value: float) -> torch.Tensor:
+        return F.binary_cross_entropy_with_logits(fake_out, torch.full_like(fake_out, real_value))
 
 
-LOSSES = {"bce": BCELoss}
+class MinimaxLoss(BCELoss):
+    """The original saturating G loss: minimise log(1 - D(G(z))). Its gradient vanishes when D wins."""
+
+    def g_loss(self, fake_out: torch.Tensor, real_value: float, fake_value: float) -> torch.Tensor:
+        return -F.binary_cross_entropy_with_logits(fake_out, torch.full_like(fake_out, fake_value))
 
 
-def build_loss(name: str) -> BCELoss:
-    return LOSSES[name]()
+class LSGANLoss:
+    """Least squares (Mao et al. 2017): D regresses its targets, G pulls D(G(z)) to the real value."""
+
+    uses_labels = True
+    gp_weight = 0.0
+
+    def d_loss(self, real_out, fake_out, real_target, fake_target) -> torch.Tensor:
+        return 0.5 * (F.mse_loss(real_out, real_target) + F.mse_loss(fake_out, fake_target))
+
+    def g_loss(self, fake_out: torch.Tensor, real_value: float, fake_value: float) -> torch.Tensor:
+        return 0.5 * F.mse_loss(fake_out, torch.full_like(fake_out, real_value))
+
+
+class HingeLoss:
+    """Hinge loss (Lim & Ye 2017; SN-GAN, BigGAN): no labels."""
+
+    uses_labels = False
+    gp_weight = 0.0
+
+    def d_loss(self, real_out, fake_out, real_target=None, fake_target=None) -> torch.Tensor:
+        return F.relu(1.0 - real_out).mean() + F.relu(1.0 + fake_out).mean()
+
+    def g_loss(self, fake_out: torch.Tensor, real_value: float = 1.0, fake_value: float = 0.0) -> torch.Tensor:
+        return -fake_out.mean()
+
+
+class WGANGPLoss(HingeLoss):
+    """Wasserstein loss with gradient penalty (Gulrajani et al. 2017); the trainer adds the penalty."""
+
+    def __init__(self, gp_weight: float = 10.0):
+        self.gp_weight = gp_weight
+
+    def d_loss(self, real_out, fake_out, real_target=None, fake_target=None) -> torch.Tensor:
+        return fake_out.mean() - real_out.mean()
+
+
+def gradient_penalty(D: nn.Module, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
+    """E[(||grad_x D(x)|| - 1)^2] at random points between real and generated images."""
+    alpha = torch.rand(real.shape[0], *([1] * (real.dim() - 1)), device=real.device, dtype=real.dtype)
+    mixed = (alpha * real + (1 - alpha) * fake).requires_grad_(True)
+    (grad,) = torch.autograd.grad(D(mixed).float().sum(), mixed, create_graph=True)
+    return (grad.flatten(1).float().norm(dim=1) - 1).pow(2).mean()
+
+
+LOSSES = {"bce": BCELoss, "minimax": MinimaxLoss, "lsgan": LSGANLoss, "hinge": HingeLoss, "wgan_gp": WGANGPLoss}
+
+
+def build_loss(cfg) -> BCELoss | LSGANLoss | HingeLoss:
+    """The configured loss (`loss.name`, plus `loss.gp_weight` for wgan_gp)."""
+    if cfg.name == "wgan_gp":
+        return WGANGPLoss(cfg.gp_weight)
+    return LOSSES[cfg.name]()

@@ -1,4 +1,4 @@
-"""Optimisers for G and D: `optim=<name>`."""
+"""Optimisers for G and D (`optim=<name>`) and gradient clipping."""
 
 from __future__ import annotations
 
@@ -7,9 +7,31 @@ import torch.nn as nn
 from omegaconf import DictConfig
 
 
-def build_optimizers(o: DictConfig, G: nn.Module, D: nn.Module) -> tuple[torch.optim.Optimizer, torch.optim.Optimizer]:
-    """(optimiser of G, optimiser of D); multi-tensor (foreach) updates keep the step cheap."""
-    betas = tuple(o.betas)
-    opt_G = torch.optim.Adam(G.parameters(), lr=o.lr_G, betas=betas, foreach=True)
-    opt_D = torch.optim.Adam(D.parameters(), lr=o.lr_D, betas=betas, foreach=True)
+def _optimizer(o: DictConfig, params, lr: float, betas, device: torch.device) -> torch.optim.Optimizer:
+    # fused kernels on GPU, multi-tensor (foreach) updates elsewhere: no per-parameter Python loop
+    fast = {"fused": True} if device.type == "cuda" else {"foreach": True}
+    if o.name == "adam":
+        return torch.optim.Adam(params, lr=lr, betas=tuple(betas), **fast)
+    if o.name == "rmsprop":
+        return torch.optim.RMSprop(params, lr=lr, alpha=o.alpha, eps=o.eps, momentum=o.momentum, foreach=True)
+    if o.name == "sgd":
+        return torch.optim.SGD(params, lr=lr, momentum=o.momentum, **fast)
+    raise ValueError(f"unknown optimiser {o.name!r}")
+
+
+def build_optimizers(
+    o: DictConfig, G: nn.Module, D: nn.Module, device: torch.device = torch.device("cpu")
+) -> tuple[torch.optim.Optimizer, torch.optim.Optimizer]:
+    """(optimiser of G, optimiser of D) with their own learning rates (and betas for Adam)."""
+    betas = o.get("betas")
+    opt_G = _optimizer(o, G.parameters(), o.lr_G, o.get("betas_G") or betas, device)
+    opt_D = _optimizer(o, D.parameters(), o.lr_D, o.get("betas_D") or betas, device)
     return opt_G, opt_D
+
+
+def clip_gradients(model: nn.Module, clip_value: float | None, clip_norm: float | None) -> None:
+    """Elementwise clipping (Keras' clipvalue) and/or global-norm clipping, both sync-free."""
+    if clip_value:
+        torch.nn.utils.clip_grad_value_(model.parameters(), clip_value, foreach=True)
+    if clip_norm:
+        torch.nn.utils.clip_grad_norm_(model.parameters(), clip_norm, foreach=True)

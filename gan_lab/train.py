@@ -31,7 +31,7 @@ def run_training(cfg: DictConfig, run_dir: Path) -> dict:
     configure_backend(device)
     seed_everything(cfg.trainer.seed)
     G, D = build_models(cfg)
-    warn_about_models(G, D)
+    warn_about_models(G, D, cfg)
     source = build_image_source(cfg, device)
     log.info(
         f"training {cfg.model.name} on {cfg.dataset.name} ({len(source)} images, "

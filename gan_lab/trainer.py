@@ -18,10 +18,11 @@ from torchvision.utils import save_image
 
 from gan_lab.checkpoint import save_atomic
 from gan_lab.data import to_unit_range
-from gan_lab.labels import LabelTargets
-from gan_lab.losses import build_loss
+from gan_lab.ema import EMA
+from gan_lab.labels import LabelTricks, instance_noise_std
+from gan_lab.losses import build_loss, gradient_penalty
 from gan_lab.models import parameterised_layers
-from gan_lab.optim import build_optimizers
+from gan_lab.optim import build_optimizers, clip_gradients
 from gan_lab.progress import Progress
 from gan_lab.runtime import resolve_precision
 from gan_lab.tb import RunWriter, image_grid
@@ -57,14 +58,15 @@ class Trainer:
         self.G = G.to(device, memory_format=self.memory_format)
         self.D = D.to(device, memory_format=self.memory_format)
         self.source, self.run_dir, self.device = source, run_dir, device
-        self.opt_G, self.opt_D = build_optimizers(cfg.optim, self.G, self.D)
-        self.loss = build_loss(cfg.loss.name)
-        self.labels = LabelTargets()
-        self.latent_dim = cfg.model.latent_dim
+        self.opt_G, self.opt_D = build_optimizers(cfg.optim, self.G, self.D, device)
+        self.loss = build_loss(cfg.loss)
+        self.labels = LabelTricks.from_config(cfg.tricks)
+        self.ema = EMA(self.G, cfg.model.ema_decay) if cfg.model.ema_decay else None
+        self.latent_dim, self.latent_dist = cfg.model.latent_dim, cfg.model.latent_dist
         self.g_layers, self.d_layers = parameterised_layers(self.G), parameterised_layers(self.D)
         # The same noise for every run with this seed, so sample grids of a sweep compare directly.
         noise = torch.Generator().manual_seed(self.t.seed)
-        self.fixed_z = torch.randn(self.t.num_samples, self.latent_dim, generator=noise).to(device)
+        self.fixed_z = self.sample_latent(self.t.num_samples, generator=noise).to(device)
         self.step = 0
         self._sums = torch.zeros(len(STAT_TAGS), device=device)
         self._count = 0
@@ -73,39 +75,59 @@ class Trainer:
         self.last_grid: Path | None = None
 
     # ----------------------------------------------------------------- the step
-    def sample_latent(self, n: int) -> torch.Tensor:
-        return torch.randn(n, self.latent_dim, device=self.device)
+    def sample_latent(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        """z from the model's prior: N(0, 1) or U[-1, 1] (model.latent_dist)."""
+        device = self.device if generator is None else "cpu"
+        if self.latent_dist == "uniform":
+            return torch.rand(n, self.latent_dim, device=device, generator=generator).mul_(2).sub_(1)
+        return torch.randn(n, self.latent_dim, device=device, generator=generator)
 
     def autocast(self) -> torch.autocast:
         """bf16 autocast for the forward passes when trainer.precision resolves to bf16."""
         return torch.autocast(self.device.type, dtype=self.amp_dtype or torch.float32, enabled=self.amp_dtype is not None)
 
-    def train_step(self, record_norms: bool) -> None:
-        """One D update and one G update on a fresh real batch."""
-        real = to_unit_range(self.source.next_batch()).contiguous(memory_format=self.memory_format)
-        with self.autocast():
-            fake = self.G(self.sample_latent(real.shape[0]))
-            # D: real batch -> real target, generated batch (detached) -> fake target
-            real_out, fake_out = self.D(real).float(), self.D(fake.detach()).float()
-        real_target, fake_target = self.labels.d_targets(real_out, fake_out)
-        loss_D = self.loss.d_loss(real_out, fake_out, real_target, fake_target)
-        self.opt_D.zero_grad(set_to_none=True)
-        loss_D.backward()
-        if record_norms:
-            self._norms["D"] = layer_grad_norms(self.d_layers)
-        self.opt_D.step()
+    def _with_instance_noise(self, images: torch.Tensor, std: float) -> torch.Tensor:
+        return images + std * torch.randn_like(images) if std > 0 else images
+
+    def train_step(self, step: int, record_norms: bool) -> None:
+        """optim.d_steps D updates on fresh batches, then one G update on the last generated batch."""
+        o, tricks = self.cfg.optim, self.cfg.tricks
+        noise_std = instance_noise_std(tricks.instance_noise, tricks.instance_noise_steps, step)
+        for d_step in range(o.d_steps):
+            real = to_unit_range(self.source.next_batch()).contiguous(memory_format=self.memory_format)
+            with self.autocast():
+                fake = self.G(self.sample_latent(real.shape[0]))
+                # D: real batch -> real target, generated batch (detached) -> fake target
+                real_out = self.D(self._with_instance_noise(real, noise_std)).float()
+                fake_out = self.D(self._with_instance_noise(fake.detach(), noise_std)).float()
+            real_target, fake_target = (
+                self.labels.d_targets(real_out, fake_out) if self.loss.uses_labels else (None, None)
+            )
+            loss_D = self.loss.d_loss(real_out, fake_out, real_target, fake_target)
+            if self.loss.gp_weight:
+                with self.autocast():
+                    loss_D = loss_D + self.loss.gp_weight * gradient_penalty(self.D, real, fake.detach())
+            self.opt_D.zero_grad(set_to_none=True)
+            loss_D.backward()
+            clip_gradients(self.D, o.clip_value, o.clip_norm)
+            if record_norms and d_step == o.d_steps - 1:
+                self._norms["D"] = layer_grad_norms(self.d_layers)
+            self.opt_D.step()
 
         # G: make D call the generated batch real; D's weights need no gradients here
         self.D.requires_grad_(False)
         with self.autocast():
-            gen_out = self.D(fake).float()
-        loss_G = self.loss.g_loss(gen_out, self.labels.g_target(gen_out))
+            gen_out = self.D(self._with_instance_noise(fake, noise_std)).float()
+        loss_G = self.loss.g_loss(gen_out, self.labels.real_value, self.labels.fake_value)
         self.opt_G.zero_grad(set_to_none=True)
         loss_G.backward()
+        clip_gradients(self.G, o.clip_value, o.clip_norm)
         if record_norms:
             self._norms["G"] = layer_grad_norms(self.g_layers)
         self.opt_G.step()
         self.D.requires_grad_(True)
+        if self.ema is not None:
+            self.ema.update(step)
 
         stats = torch.stack([loss_D, loss_G, torch.sigmoid(real_out).mean(), torch.sigmoid(fake_out).mean()])
         self._sums += stats.detach()
@@ -127,7 +149,7 @@ class Trainer:
             for step in range(self.step + 1, t.steps + 1):
                 last = step == t.steps
                 log_now = step % t.log_every == 0 or last
-                self.train_step(record_norms=log_now)
+                self.train_step(step, record_norms=log_now)
                 self.step = step
                 interval_images += t.batch_size
                 if log_now:
@@ -164,14 +186,15 @@ class Trainer:
 
     @torch.no_grad()
     def generate(self, z: torch.Tensor) -> torch.Tensor:
-        """G's images for z, with BatchNorm in eval mode (running statistics)."""
-        was_training = self.G.training
-        self.G.eval()
+        """Images for z from the EMA copy of G when there is one, else G; BatchNorm in eval mode."""
+        G = self.ema.model if self.ema is not None else self.G
+        was_training = G.training
+        G.eval()
         try:
             with self.autocast():
-                return self.G(z).float()
+                return G(z).float()
         finally:
-            self.G.train(was_training)
+            G.train(was_training)
 
     def _write_samples(self, step: int) -> None:
         grid = image_grid(self.generate(self.fixed_z))
@@ -186,6 +209,7 @@ class Trainer:
         save_atomic(
             {
                 "G": self.G.state_dict(),
+                **({"G_ema": self.ema.model.state_dict()} if self.ema is not None else {}),
                 "D": self.D.state_dict(),
                 "opt_G": self.opt_G.state_dict(),
                 "opt_D": self.opt_D.state_dict(),

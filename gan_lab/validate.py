@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig, ListConfig, OmegaConf
 
 from gan_lab.choices import (
+    ACTIVATIONS,
     DATASET_NAMES,
+    DOWNSAMPLE_MODES,
     IMAGE_SIZES,
+    INITS,
+    LABEL_LOSSES,
+    LATENT_DISTS,
     LOSS_NAMES,
     MODEL_NAMES,
+    NORMS,
     OPTIMIZER_NAMES,
     PRECISIONS,
     SHAPES_BACKGROUNDS,
@@ -16,20 +22,55 @@ from gan_lab.choices import (
 )
 from gan_lab.errors import UserError, did_you_mean
 
+G_NORMS = tuple(n for n in NORMS if n != "spectral")
+OUTPUTS = ("tanh", "sigmoid", "none")
 
-def _one_of(key: str, value, allowed) -> None:
+
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def one_of(key: str, value, allowed) -> None:
     if value not in allowed:
-        raise UserError(f"{key}={value} is not allowed{did_you_mean(value, allowed)}; choose one of {', '.join(map(str, allowed))}")
+        raise UserError(
+            f"{key}={value} is not allowed{did_you_mean(value, allowed)}; choose one of {', '.join(map(str, allowed))}"
+        )
 
 
-def _at_least(key: str, value, low) -> None:
-    if not isinstance(value, (int, float)) or isinstance(value, bool) or value < low:
-        raise UserError(f"{key}={value} must be a number >= {low}")
+def at_least(key: str, value, low, integer: bool = False) -> None:
+    kind = "an integer" if integer else "a number"
+    if not _is_number(value) or value < low or (integer and not isinstance(value, int)):
+        raise UserError(f"{key}={value} must be {kind} >= {low}")
 
 
-def _positive(key: str, value) -> None:
-    if not isinstance(value, (int, float)) or isinstance(value, bool) or value <= 0:
+def positive(key: str, value) -> None:
+    if not _is_number(value) or value <= 0:
         raise UserError(f"{key}={value} must be a number > 0")
+
+
+def in_unit_interval(key: str, value, closed_high: bool = True) -> None:
+    if not _is_number(value) or value < 0 or (value > 1 if closed_high else value >= 1):
+        raise UserError(f"{key}={value} must be a number in [0, 1{']' if closed_high else ')'}")
+
+
+def optional_positive(key: str, value) -> None:
+    if value is not None:
+        positive(key, value)
+
+
+def int_list(key: str, value) -> None:
+    if not isinstance(value, (list, ListConfig)) or not all(isinstance(v, int) and v > 0 for v in value):
+        raise UserError(f"{key}={value} must be a list of positive integers, e.g. [1024] or []")
+
+
+def number_range(key: str, value) -> None:
+    """null, or [low, high] with 0 <= low <= high <= 1."""
+    if value is None:
+        return
+    if not isinstance(value, (list, ListConfig)) or len(value) != 2 or not all(_is_number(v) for v in value):
+        raise UserError(f"{key}={value} must be null or a range [low, high], e.g. [0.9, 1.0]")
+    if not 0 <= value[0] <= value[1] <= 1:
+        raise UserError(f"{key}={list(value)} must satisfy 0 <= low <= high <= 1")
 
 
 def validate_config(cfg: DictConfig) -> None:
@@ -38,28 +79,124 @@ def validate_config(cfg: DictConfig) -> None:
     if missing:
         key = sorted(missing)[0]
         raise UserError(f"{key} is required for dataset={cfg.dataset.name}: add {key}=<value> to the command")
-    ds, m, t, o = cfg.dataset, cfg.model, cfg.trainer, cfg.optim
-    _one_of("dataset.name", ds.name, DATASET_NAMES)
-    _one_of("dataset.image_size", ds.image_size, IMAGE_SIZES)
-    _one_of("dataset.channels", ds.channels, (1, 3))
+    _validate_dataset(cfg.dataset)
+    _validate_model(cfg.model, cfg.dataset.image_size)
+    _validate_loss_and_tricks(cfg.loss, cfg.tricks)
+    _validate_optim(cfg.optim)
+    _validate_trainer(cfg.trainer)
+
+
+def _validate_dataset(ds: DictConfig) -> None:
+    one_of("dataset.name", ds.name, DATASET_NAMES)
+    at_least("dataset.image_size", ds.image_size, 8, integer=True)
+    one_of("dataset.channels", ds.channels, (1, 3))
     if ds.name == "shapes":
-        _one_of("dataset.background", ds.background, SHAPES_BACKGROUNDS)
-        _at_least("dataset.num_images", ds.num_images, 1)
-        _at_least("dataset.max_shapes", ds.max_shapes, 1)
-    _one_of("model.name", m.name, MODEL_NAMES)
-    _at_least("model.latent_dim", m.latent_dim, 1)
-    _at_least("model.filters", m.filters, 1)
-    _one_of("model.kernel_size", m.kernel_size, tuple(range(2, 8)))
-    _one_of("model.upsample", m.upsample, UPSAMPLE_MODES)
+        one_of("dataset.background", ds.background, SHAPES_BACKGROUNDS)
+        at_least("dataset.num_images", ds.num_images, 1, integer=True)
+        at_least("dataset.max_shapes", ds.max_shapes, 1, integer=True)
+
+
+def _validate_model(m: DictConfig, image_size: int) -> None:
+    one_of("model.name", m.name, MODEL_NAMES)
+    at_least("model.latent_dim", m.latent_dim, 1, integer=True)
+    one_of("model.latent_dist", m.latent_dist, LATENT_DISTS)
+    if m.ema_decay is not None and not (_is_number(m.ema_decay) and 0 < m.ema_decay < 1):
+        raise UserError(f"model.ema_decay={m.ema_decay} must be null (off) or a number in (0, 1), e.g. 0.999")
+    if m.name == "mlp":
+        if image_size > 256:
+            raise UserError(f"dataset.image_size={image_size} is too large for model=mlp; use at most 256")
+        int_list("model.hidden_G", m.hidden_G)
+        int_list("model.hidden_D", m.hidden_D)
+        one_of("model.g_activation", m.g_activation, ACTIVATIONS)
+        one_of("model.d_activation", m.d_activation, ACTIVATIONS)
+        one_of("model.g_output", m.g_output, OUTPUTS)
+        one_of("model.d_output", m.d_output, ("none", "sigmoid"))
+        one_of("model.norm_G", m.norm_G, ("batch", "layer", "none"))
+        one_of("model.norm_D", m.norm_D, ("batch", "layer", "spectral", "none"))
+        in_unit_interval("model.d_dropout", m.d_dropout, closed_high=False)
+        one_of("model.init", m.init, INITS)
+        return
+    if m.name == "dlwp":
+        one_of("dataset.image_size", image_size, (32, 64, 128))
+        at_least("model.filters_G", m.filters_G, 1, integer=True)
+        at_least("model.filters_D", m.filters_D, 1, integer=True)
+        in_unit_interval("model.d_dropout", m.d_dropout, closed_high=False)
+        return
+    one_of("dataset.image_size", image_size, IMAGE_SIZES)
+    at_least("model.filters", m.filters, 1, integer=True)
+    one_of("model.kernel_size", m.kernel_size, tuple(range(2, 8)))
+    one_of("model.upsample", m.upsample, UPSAMPLE_MODES)
+    one_of("model.norm_G", m.norm_G, G_NORMS)
+    one_of("model.norm_D", m.norm_D, NORMS)
+    one_of("model.g_activation", m.g_activation, ACTIVATIONS)
+    one_of("model.init", m.init, INITS)
+    at_least("model.d_slope", m.d_slope, 0)
+    if m.name == "resnet":
+        positive("model.residual_scale", m.residual_scale)
+        return
+    one_of("model.downsample", m.downsample, DOWNSAMPLE_MODES)
+    one_of("model.g_output", m.g_output, OUTPUTS)
+    in_unit_interval("model.d_dropout", m.d_dropout, closed_high=False)
+    starts = tuple(s for s in (1, 2, 4, 8, 16, 32, 64) if s < image_size)
+    one_of("model.start_size", m.start_size, starts)
+    int_list("model.g_dense", m.g_dense)
+    int_list("model.d_dense", m.d_dense)
+
+
+def _validate_loss_and_tricks(loss: DictConfig, t: DictConfig) -> None:
+    one_of("loss.name", loss.name, LOSS_NAMES)
+    if loss.name == "wgan_gp":
+        at_least("loss.gp_weight", loss.gp_weight, 0)
+        at_least("loss.critic_steps", loss.critic_steps, 1, integer=True)
+    for key in ("real_label", "fake_label", "additive", "instance_noise"):
+        at_least(f"tricks.{key}", t[key], 0)
+    if t.real_label == t.fake_label:
+        raise UserError(f"tricks.real_label and tricks.fake_label are both {t.real_label}; they must differ")
+    number_range("tricks.soft_real", t.soft_real)
+    number_range("tricks.soft_fake", t.soft_fake)
+    if t.smooth is not None:
+        in_unit_interval("tricks.smooth", t.smooth)
+        if t.soft_real is not None:
+            raise UserError("tricks.smooth and tricks.soft_real both set the real target; keep one (set the other to null)")
+    in_unit_interval("tricks.noisy_p", t.noisy_p)
+    at_least("tricks.instance_noise_steps", t.instance_noise_steps, 0, integer=True)
+    label_tricks = [
+        key for key, off in (("flip", False), ("soft_real", None), ("soft_fake", None), ("smooth", None),
+                             ("noisy_p", 0.0), ("additive", 0.0)) if t[key] != off
+    ]  # fmt: skip
+    if label_tricks and loss.name not in LABEL_LOSSES:
+        raise UserError(
+            f"tricks.{label_tricks[0]} changes D's labels, but loss={loss.name} has none; "
+            f"use loss={' or '.join(LABEL_LOSSES)}, or tricks=none / instance_noise"
+        )
+
+
+def _validate_optim(o: DictConfig) -> None:
+    one_of("optim.name", o.name, OPTIMIZER_NAMES)
+    positive("optim.lr_G", o.lr_G)
+    positive("optim.lr_D", o.lr_D)
+    for key in ("betas", "betas_G", "betas_D"):
+        betas = o.get(key)
+        if betas is None and key != "betas":
+            continue
+        if o.name == "adam" and (
+            not isinstance(betas, (list, ListConfig)) or len(betas) != 2 or not all(_is_number(b) and 0 <= b < 1 for b in betas)
+        ):
+            raise UserError(f"optim.{key}={betas} must be two numbers in [0, 1), e.g. [0.5, 0.999]")
+    if o.name == "rmsprop":
+        in_unit_interval("optim.alpha", o.alpha, closed_high=False)
+        positive("optim.eps", o.eps)
+    if "momentum" in o:
+        at_least("optim.momentum", o.momentum, 0)
+    at_least("optim.d_steps", o.d_steps, 1, integer=True)
+    optional_positive("optim.clip_value", o.clip_value)
+    optional_positive("optim.clip_norm", o.clip_norm)
+
+
+def _validate_trainer(t: DictConfig) -> None:
     for key in ("steps", "batch_size", "log_every", "sample_every", "num_samples"):
-        _at_least(f"trainer.{key}", t[key], 1)
-    _at_least("trainer.checkpoint_every", t.checkpoint_every, 0)
-    _at_least("trainer.preload_max_mb", t.preload_max_mb, 0)
-    _at_least("trainer.num_workers", t.num_workers, 0)
-    _one_of("trainer.precision", t.precision, PRECISIONS)
-    _one_of("loss.name", cfg.loss.name, LOSS_NAMES)
-    _one_of("optim.name", o.name, OPTIMIZER_NAMES)
-    _positive("optim.lr_G", o.lr_G)
-    _positive("optim.lr_D", o.lr_D)
-    if len(o.betas) != 2 or not all(0 <= b < 1 for b in o.betas):
-        raise UserError(f"optim.betas={list(o.betas)} must be two numbers in [0, 1)")
+        at_least(f"trainer.{key}", t[key], 1, integer=True)
+    at_least("trainer.checkpoint_every", t.checkpoint_every, 0, integer=True)
+    at_least("trainer.preload_max_mb", t.preload_max_mb, 0)
+    at_least("trainer.num_workers", t.num_workers, 0, integer=True)
+    one_of("trainer.precision", t.precision, PRECISIONS)

@@ -27,7 +27,7 @@ def test_event_files_hold_every_tag(tiny_run):
         assert [e.step for e in acc.Scalars(tag)] == [2, 4]
     g_norms = sorted(t for t in tags["scalars"] if t.startswith("grad_norm/G/"))
     d_norms = sorted(t for t in tags["scalars"] if t.startswith("grad_norm/D/"))
-    # 16 px, 2 stages: project, project_bn, up1, up1_bn, to_image | from_image, down2, down2_bn, to_logit
+    # 16 px, 2 stages: project, project_norm, up1, up1_norm, to_image | from_image, down2, down2_norm, to_logit
     assert g_norms[0] == "grad_norm/G/00_project" and g_norms[-1] == "grad_norm/G/04_to_image"
     assert d_norms[0] == "grad_norm/D/00_from_image" and d_norms[-1] == "grad_norm/D/03_to_logit"
     assert all(e.value > 0 for t in g_norms + d_norms for e in acc.Scalars(t))
