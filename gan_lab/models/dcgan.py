@@ -12,9 +12,9 @@ import math
 from collections import OrderedDict
 from typing import Sequence
 
-import torch
 import torch.nn as nn
 
+from gan_lab.models.base import Discriminator, Generator
 from gan_lab.models.layers import (
     SameConv,
     activation,
@@ -33,7 +33,7 @@ def num_stages(image_size: int, start_size: int = 4) -> int:
     return int(math.log2(image_size // start_size))
 
 
-class DCGANGenerator(nn.Module):
+class DCGANGenerator(Generator):
     """z -> [dense layers] -> start x start projection -> (upsample, norm, act) blocks -> image."""
 
     def __init__(
@@ -85,11 +85,8 @@ class DCGANGenerator(nn.Module):
         self.latent_dim = latent_dim
         init_weights(self, init)
 
-    def forward(self, z: torch.Tensor) -> torch.Tensor:
-        return self.net(z.flatten(1))
 
-
-class DCGANDiscriminator(nn.Module):
+class DCGANDiscriminator(Discriminator):
     """image -> (strided conv, norm, LeakyReLU) blocks down to start x start -> [dense] -> one logit."""
 
     def __init__(
@@ -137,6 +134,3 @@ class DCGANDiscriminator(nn.Module):
             layers["to_logit"] = with_spectral_norm(nn.Conv2d(width, 1, start_size, 1, 0, bias=True), norm)
         self.net = nn.Sequential(layers)
         init_weights(self, init)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.net(x).flatten()

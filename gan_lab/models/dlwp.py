@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from collections import OrderedDict
 
-import torch
 import torch.nn as nn
 
+from gan_lab.models.base import Discriminator, Generator
 from gan_lab.models.layers import SameConv, activation, conv_output_size, init_weights
 
 
-class DLWPGenerator(nn.Module):
+class DLWPGenerator(Generator):
     """z (32) -> dense -> 128 x 16 x 16 -> conv 5 -> transposed conv 4 s2 -> 2x conv 5 -> conv 7 tanh."""
 
     def __init__(self, latent_dim: int, image_size: int, channels: int, filters: int = 256, slope: float = 0.3):
@@ -45,9 +45,6 @@ class DLWPGenerator(nn.Module):
         self.latent_dim = latent_dim
         init_weights(self, "xavier")
 
-    def forward(self, z: torch.Tensor) -> torch.Tensor:
-        return self.net(z.flatten(1))
-
 
 def dlwp_feature_size(image_size: int) -> int:
     """Side of D's last map with 'valid' convs: 32 -> 30 -> 14 -> 6 -> 2."""
@@ -57,7 +54,7 @@ def dlwp_feature_size(image_size: int) -> int:
     return size
 
 
-class DLWPDiscriminator(nn.Module):
+class DLWPDiscriminator(Discriminator):
     """image -> conv 3 -> three conv 4 stride 2 -> flatten -> dropout 0.4 -> dense logit."""
 
     def __init__(self, image_size: int, channels: int, filters: int = 128, slope: float = 0.3, dropout: float = 0.4):
@@ -82,6 +79,3 @@ class DLWPDiscriminator(nn.Module):
             )
         )
         init_weights(self, "xavier")
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.net(x).flatten()

@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections import OrderedDict
 from typing import Sequence
 
-import torch
 import torch.nn as nn
 
+from gan_lab.models.base import Discriminator, Generator
 from gan_lab.models.layers import activation, add_block, init_weights, norm_1d, with_spectral_norm
 
 
@@ -29,7 +29,7 @@ def _dense_stack(
     return features
 
 
-class MLPGenerator(nn.Module):
+class MLPGenerator(Generator):
     """z -> dense layers -> C*H*W -> output activation -> image."""
 
     def __init__(
@@ -56,11 +56,8 @@ class MLPGenerator(nn.Module):
         self.latent_dim = latent_dim
         init_weights(self, init)
 
-    def forward(self, z: torch.Tensor) -> torch.Tensor:
-        return self.net(z.flatten(1))
 
-
-class MLPDiscriminator(nn.Module):
+class MLPDiscriminator(Discriminator):
     """image -> flattened -> dense layers -> one output (a logit unless `output` is set)."""
 
     def __init__(
@@ -86,6 +83,3 @@ class MLPDiscriminator(nn.Module):
             layers["output"] = activation(output)
         self.net = nn.Sequential(layers)
         init_weights(self, init)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.net(x).flatten()

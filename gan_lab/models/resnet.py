@@ -12,8 +12,16 @@ from collections import OrderedDict
 import torch
 import torch.nn as nn
 
+from gan_lab.models.base import Discriminator, Generator
 from gan_lab.models.dcgan import num_stages
 from gan_lab.models.layers import SameConv, activation, init_weights, norm_2d, upsample_conv, with_spectral_norm
+
+
+class SumPool(nn.Module):
+    """Sum over the spatial dimensions: N x C x H x W -> N x C."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x.sum(dim=(2, 3))
 
 
 def _maybe(module: nn.Module | None) -> nn.Module:
@@ -57,7 +65,7 @@ class DownBlock(nn.Module):
         return self.pool(self.shortcut(x)) + self.alpha * self.pool(f)
 
 
-class ResNetGenerator(nn.Module):
+class ResNetGenerator(Generator):
     """z -> dense -> width x 4 x 4 -> residual up blocks -> norm, act, 3x3 conv -> tanh."""
 
     def __init__(
@@ -95,11 +103,8 @@ class ResNetGenerator(nn.Module):
         self.latent_dim = latent_dim
         init_weights(self, init)
 
-    def forward(self, z: torch.Tensor) -> torch.Tensor:
-        return self.net(z.flatten(1))
 
-
-class ResNetDiscriminator(nn.Module):
+class ResNetDiscriminator(Discriminator):
     """image -> residual down blocks to 4x4 -> act -> sum over space -> dense logit."""
 
     def __init__(
@@ -120,11 +125,9 @@ class ResNetDiscriminator(nn.Module):
             # 3x64x64 -> 64x32x32 -> 128x16x16 -> 256x8x8 -> 512x4x4
             layers[f"block{stage}"] = DownBlock(width_in, width, kernel_size, norm, slope, alpha, first=stage == 1)
             width_in, width = width, width * 2
-        # 512 x 4 x 4 -> 512 -> 1
+        # 512 x 4 x 4 -> 512 (summed over space) -> 1
         layers["out_act"] = activation("leaky_relu", slope)
+        layers["sum_pool"] = SumPool()
+        layers["to_logit"] = with_spectral_norm(nn.Linear(width_in, 1), norm)
         self.net = nn.Sequential(layers)
-        self.to_logit = with_spectral_norm(nn.Linear(width_in, 1), norm)
         init_weights(self, init)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.to_logit(self.net(x).sum(dim=(2, 3))).flatten()
