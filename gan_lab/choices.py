@@ -15,5 +15,6 @@ LOSS_NAMES = ("bce", "minimax", "lsgan", "hinge", "wgan_gp")
 LABEL_LOSSES = ("bce", "minimax", "lsgan")  # losses with real/fake targets, where label tricks apply
 OPTIMIZER_NAMES = ("adam", "rmsprop", "sgd")
 PRECISIONS = ("auto", "fp32", "bf16")
+NAN_POLICIES = ("stop", "skip_step")
 SHAPES_BACKGROUNDS = ("black", "white", "random")
 IMAGE_SIZES = (16, 32, 64, 128)

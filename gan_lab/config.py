@@ -24,24 +24,3 @@ def group_options(group: str) -> list[str]:
 def config_groups() -> list[str]:
     """The config groups a user can pick options from (hydra's own groups excluded)."""
     return sorted(p.name for p in config_dir().iterdir() if p.is_dir() and p.name != "hydra")
-
-
-def check_group_choices(overrides: list[str]) -> None:
-    """Catch a misspelled `group=option` before Hydra composes anything (one line, did-you-mean)."""
-    from gan_lab.errors import UserError, did_you_mean
-
-    groups = config_groups()
-    for arg in overrides:
-        if arg.startswith("-") or "=" not in arg:
-            continue
-        key, value = arg.split("=", 1)
-        key = key.lstrip("+~")
-        if key not in groups or "(" in value or "$" in value:
-            continue
-        options = group_options(key)
-        for option in filter(None, (v.strip() for v in value.split(","))):
-            if option not in options:
-                raise UserError(
-                    f"{key}={option} is not a {key} option{did_you_mean(option, options)}; "
-                    f"available: {', '.join(options)}"
-                )

@@ -16,6 +16,21 @@ class UserError(Exception):
     The message is one line naming what is wrong and what is allowed.
     """
 
+    exit_code = EXIT_USAGE
+    prefix = "error: "
+
+
+class RunStopped(UserError):
+    """A run that ended early on purpose: interrupted (Ctrl-C, SIGTERM) or diverged (non-finite values).
+
+    Its checkpoint and event files are saved before this is raised; status goes to summary.json.
+    """
+
+    def __init__(self, message: str, exit_code: int, status: str):
+        super().__init__(message)
+        self.exit_code, self.status = exit_code, status
+        self.prefix = "" if status == "interrupted" else "error: "
+
 
 def did_you_mean(value: str, allowed: Iterable[str]) -> str:
     """' (did you mean X?)' for the closest allowed value, or ''."""
@@ -24,8 +39,8 @@ def did_you_mean(value: str, allowed: Iterable[str]) -> str:
 
 
 def report_and_exit(error: UserError) -> None:
-    """Print `error: <message>` on stderr and exit 2; HYDRA_FULL_ERROR=1 re-raises for the traceback."""
-    if os.environ.get("HYDRA_FULL_ERROR") == "1":
+    """Print `error: <message>` on stderr and exit (2 for bad input); HYDRA_FULL_ERROR=1 shows the traceback."""
+    if os.environ.get("HYDRA_FULL_ERROR") == "1" and not isinstance(error, RunStopped):
         raise error
-    print(f"error: {error}", file=sys.stderr, flush=True)
-    sys.exit(EXIT_USAGE)
+    print(f"{error.prefix}{error}", file=sys.stderr, flush=True)
+    sys.exit(error.exit_code)

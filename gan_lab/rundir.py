@@ -7,11 +7,20 @@ and `summary.json`. A sweep directory holds one run directory per job (plus `mul
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 from omegaconf import DictConfig, OmegaConf
 
 from gan_lab.errors import UserError
+
+
+def display_path(path: Path) -> str:
+    """The path as the user would type it: relative to the working directory when inside it."""
+    try:
+        return os.path.relpath(path) if Path(path).resolve().is_relative_to(Path.cwd()) else str(path)
+    except ValueError:
+        return str(path)
 
 
 def is_run_dir(path: Path) -> bool:
@@ -61,7 +70,7 @@ def latest_checkpoint(run_dir: Path) -> Path:
 
 
 def load_summary(run_dir: Path) -> dict | None:
-    """summary.json of a finished run, or None (running, failed or killed)."""
+    """summary.json of a run that ended (its "status": ok, interrupted or diverged), or None (running, killed)."""
     path = run_dir / "summary.json"
     return json.loads(path.read_text()) if path.is_file() else None
 

@@ -14,6 +14,7 @@ from gan_lab.choices import (
     LATENT_DISTS,
     LOSS_NAMES,
     MODEL_NAMES,
+    NAN_POLICIES,
     NORMS,
     OPTIMIZER_NAMES,
     PRECISIONS,
@@ -84,6 +85,9 @@ def validate_config(cfg: DictConfig) -> None:
     _validate_loss_and_tricks(cfg.loss, cfg.tricks)
     _validate_optim(cfg.optim)
     _validate_trainer(cfg.trainer)
+    if cfg.resume is not None and not isinstance(cfg.resume, str):
+        raise UserError(f"resume={cfg.resume} must be a path to a run directory or a checkpoint file")
+    _validate_doctor(cfg.doctor)
 
 
 def _validate_dataset(ds: DictConfig) -> None:
@@ -193,10 +197,45 @@ def _validate_optim(o: DictConfig) -> None:
     optional_positive("optim.clip_norm", o.clip_norm)
 
 
+def boolean(key: str, value) -> None:
+    if not isinstance(value, bool):
+        raise UserError(f"{key}={value} must be true or false")
+
+
 def _validate_trainer(t: DictConfig) -> None:
     for key in ("steps", "batch_size", "log_every", "sample_every", "num_samples"):
         at_least(f"trainer.{key}", t[key], 1, integer=True)
+    at_least("trainer.seed", t.seed, 0, integer=True)
     at_least("trainer.checkpoint_every", t.checkpoint_every, 0, integer=True)
+    at_least("trainer.keep_checkpoints", t.keep_checkpoints, 0, integer=True)
+    one_of("trainer.on_nan", t.on_nan, NAN_POLICIES)
     at_least("trainer.preload_max_mb", t.preload_max_mb, 0)
     at_least("trainer.num_workers", t.num_workers, 0, integer=True)
     one_of("trainer.precision", t.precision, PRECISIONS)
+    for key in ("deterministic", "channels_last"):
+        boolean(f"trainer.{key}", t[key])
+    if not isinstance(t.device, str):
+        raise UserError(f"trainer.device={t.device} is not a device; use auto, cpu, cuda or cuda:N")
+
+
+def _optional(check, key: str, value, *args) -> None:
+    """null turns a doctor check off; anything else must pass the check."""
+    if value is not None:
+        check(key, value, *args)
+
+
+def _validate_doctor(d: DictConfig) -> None:
+    at_least("doctor.patience", d.patience, 1, integer=True)
+    at_least("doctor.sample_patience", d.sample_patience, 1, integer=True)
+    if not isinstance(d.stop_on_collapse, bool):
+        raise UserError(f"doctor.stop_on_collapse={d.stop_on_collapse} must be true or false")
+    _optional(positive, "doctor.d_wins.loss", d.d_wins.loss)
+    if not _is_number(d.d_wins.margin) or not 0 <= d.d_wins.margin <= 0.5:
+        raise UserError(f"doctor.d_wins.margin={d.d_wins.margin} must be a number in [0, 0.5]")
+    _optional(positive, "doctor.g_starves.ratio", d.g_starves.ratio)
+    _optional(positive, "doctor.exploding.grad_norm", d.exploding.grad_norm)
+    _optional(in_unit_interval, "doctor.mode_collapse.fraction", d.mode_collapse.fraction)
+    _optional(positive, "doctor.checkerboard.score", d.checkerboard.score)
+    at_least("doctor.oscillation.window", d.oscillation.window, 2, integer=True)
+    _optional(positive, "doctor.oscillation.growth", d.oscillation.growth)
+    at_least("doctor.oscillation.min_swing", d.oscillation.min_swing, 0)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import torch
-from torch.utils.data import DataLoader, Dataset
+from torch.utils.data import DataLoader, Dataset, Sampler
 
 from gan_lab.errors import UserError
 
@@ -54,9 +54,32 @@ class PreloadedImages:
         self.position = state["position"]
 
 
-def _stack_readable(items: list) -> torch.Tensor:
-    """Collate that drops files which could not be decoded (None)."""
-    return torch.stack([item for item in items if item is not None])
+def _stack_readable(items: list) -> torch.Tensor | None:
+    """Collate that drops files which could not be decoded (None); None when none could."""
+    readable = [item for item in items if item is not None]
+    return torch.stack(readable) if readable else None
+
+
+class EpochBatches(Sampler):
+    """Index batches of reshuffled epochs (the last partial batch dropped), resumable at any batch.
+
+    Epoch e's order depends only on (seed, e), so a resumed run sees the batches the straight run saw.
+    """
+
+    def __init__(self, num_items: int, batch_size: int, seed: int):
+        self.num_items, self.batch_size, self.seed = num_items, batch_size, seed
+        self.epoch = self.start = 0  # where the next __iter__ begins
+
+    def __len__(self) -> int:
+        return self.num_items // self.batch_size
+
+    def __iter__(self):
+        generator = torch.Generator().manual_seed(self.seed * 1_000_003 + self.epoch)
+        order = torch.randperm(self.num_items, generator=generator)
+        start, self.start = self.start, 0
+        self.epoch += 1
+        for batch in range(start, len(self)):
+            yield order[batch * self.batch_size : (batch + 1) * self.batch_size].tolist()
 
 
 class StreamedImages:
@@ -65,11 +88,10 @@ class StreamedImages:
     def __init__(self, dataset: Dataset, batch_size: int, seed: int, device: torch.device, num_workers: int):
         check_batch_size(batch_size, len(dataset))
         self.device = device
+        self.batches = EpochBatches(len(dataset), batch_size, seed)
         self.loader = DataLoader(
             dataset,
-            batch_size=batch_size,
-            shuffle=True,
-            drop_last=True,
+            batch_sampler=self.batches,
             num_workers=num_workers,
             collate_fn=_stack_readable,
             generator=torch.Generator().manual_seed(seed),
@@ -78,6 +100,7 @@ class StreamedImages:
             prefetch_factor=4 if num_workers > 0 else None,
         )
         self._iterator = None
+        self._epoch = self._batch = 0  # batches handed out so far in the current epoch
 
     def __len__(self) -> int:
         return len(self.loader.dataset)
@@ -92,8 +115,22 @@ class StreamedImages:
     def next_batch(self) -> torch.Tensor:
         while True:
             if self._iterator is None:
+                self._epoch, self._batch = self.batches.epoch, self.batches.start
                 self._iterator = iter(self.loader)
             try:
-                return next(self._iterator).to(self.device, non_blocking=True)
+                batch = next(self._iterator)
             except StopIteration:
                 self._iterator = None
+                continue
+            self._batch += 1
+            if batch is not None:  # a batch of only undecodable files is skipped
+                return batch.to(self.device, non_blocking=True)
+
+    def state_dict(self) -> dict:
+        if self._iterator is None:
+            return {"epoch": self.batches.epoch, "batch": self.batches.start}
+        return {"epoch": self._epoch, "batch": self._batch}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.batches.epoch, self.batches.start = int(state["epoch"]), int(state["batch"])
+        self._iterator = None
