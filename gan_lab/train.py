@@ -9,8 +9,10 @@ from pathlib import Path
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
+from hydra.types import RunMode
 from omegaconf import DictConfig
 
+from gan_lab import runname  # noqa: F401  (registers ${gan_lab_job_name:}, used by hydra.sweep.subdir)
 from gan_lab.config import config_dir
 from gan_lab.errors import UserError, report_and_exit
 from gan_lab.validate import validate_config
@@ -55,8 +57,12 @@ def _relative(path: Path) -> str:
 
 
 @hydra.main(version_base="1.3", config_path=str(config_dir()), config_name="train")
-def _hydra_main(cfg: DictConfig) -> None:
+def _hydra_main(cfg: DictConfig) -> dict | None:
     run_dir = Path(HydraConfig.get().runtime.output_dir)
+    if HydraConfig.get().mode == RunMode.MULTIRUN:
+        from gan_lab.sweep import run_sweep_job
+
+        return run_sweep_job(run_training, cfg, run_dir)  # a failing job is recorded; the sweep goes on
     try:
         run_training(cfg, run_dir)
     except UserError as error:

@@ -66,8 +66,9 @@ def test_multirun_makes_a_job_dir_per_combination(tmp_path):
     jobs = sorted(p.name for p in sweeps[0].iterdir() if p.is_dir() and not p.name.startswith("."))
     assert len(jobs) == 4
     for number, (filters, kernel) in enumerate([(4, 3), (8, 3), (4, 4), (8, 4)]):
-        job = next(j for j in jobs if j.startswith(f"{number}_"))
-        assert f"model.filters={filters},model.kernel_size={kernel}" in job
+        # named by the swept overrides only, short keys, in command-line order
+        job = f"{number}_kernel_size={kernel},filters={filters}"
+        assert job in jobs
         assert list((sweeps[0] / job).glob("events.out.tfevents.*"))
 
 

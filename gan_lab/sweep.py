@@ -1,0 +1,120 @@
+"""Multirun bookkeeping: a failing job is recorded and the sweep goes on; the sweep root gets an index.
+
+`run_sweep_job` wraps one job's training: a bad combination (UserError), a diverged run or any other
+exception becomes a failure record instead of ending the sweep. The Hydra callback `SweepIndex`
+(hydra.callbacks in conf/train.yaml) then writes, in each job process, `job.json` (name, swept values,
+status, error line) and the job's HParams session, and at the end of the sweep `sweep.csv` and
+`sweep.json` at the sweep root.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import socket
+import time
+import traceback
+from pathlib import Path
+from typing import Any, Callable
+
+from hydra.core.utils import JobReturn, JobStatus
+from hydra.experimental.callback import Callback
+from hydra.types import RunMode
+from omegaconf import DictConfig
+
+from gan_lab import runname  # noqa: F401  (registers the job-name resolver in every job process)
+from gan_lab.errors import UserError, report_and_exit
+
+log = logging.getLogger("gan_lab.sweep")
+
+JOB_RECORD = "job.json"
+
+
+def error_line(error: BaseException) -> str:
+    """One line for the index: a UserError's own message, else 'TypeName: message'."""
+    text = str(error).strip().splitlines()
+    message = text[0] if text else ""
+    return message if isinstance(error, UserError) else f"{type(error).__name__}: {message}".rstrip(": ")
+
+
+def run_sweep_job(train: Callable[[DictConfig, Path], dict], cfg: DictConfig, run_dir: Path) -> dict:
+    """Run one sweep job; a failure becomes {'status': 'failed' | 'diverged', 'error': line}.
+
+    An interrupted run (Ctrl-C, SIGTERM) still ends the whole sweep, and HYDRA_FULL_ERROR=1 re-raises.
+    """
+    try:
+        summary = train(cfg, run_dir) or {}
+    except Exception as error:
+        if getattr(error, "status", None) == "interrupted":
+            report_and_exit(error)
+        if os.environ.get("HYDRA_FULL_ERROR") == "1":
+            raise
+        line = error_line(error)
+        log.error(f"error: {line}")
+        result = {"status": "diverged" if getattr(error, "status", None) == "diverged" else "failed", "error": line}
+        if not isinstance(error, UserError):
+            result["traceback"] = traceback.format_exc()
+        return result
+    return {"status": summary.get("status", "ok")}
+
+
+def job_result(job_return: JobReturn) -> dict:
+    """What a job's return says: the dict of run_sweep_job, or a failure from an exception Hydra caught."""
+    if job_return.status == JobStatus.FAILED:
+        error = job_return._return_value  # the exception; .return_value would re-raise it
+        return {"status": "failed", "error": error_line(error) if error is not None else "failed"}
+    value = job_return.return_value
+    return value if isinstance(value, dict) and "status" in value else {"status": "ok"}
+
+
+class SweepIndex(Callback):
+    """Hydra callback: job.json and HParams per job, sweep.csv / sweep.json at the end of a multirun."""
+
+    def __init__(self) -> None:
+        self._started = time.time()
+
+    def on_job_start(self, config: DictConfig, **kwargs: Any) -> None:
+        self._started = time.time()
+
+    def on_job_end(self, config: DictConfig, job_return: JobReturn, **kwargs: Any) -> None:
+        if config.hydra.mode != RunMode.MULTIRUN:
+            return
+        run_dir = Path(config.hydra.runtime.output_dir)
+        params = runname.job_params_from_config(config)
+        record = {
+            "job": int(config.hydra.job.num),
+            "name": runname.job_name(params),
+            "params": params,
+            "overrides": list(config.hydra.overrides.task),
+            **job_result(job_return),
+            "job_time_s": round(time.time() - self._started, 2),
+            "started": round(self._started, 3),  # epoch seconds
+            "host": socket.gethostname(),
+            "pid": os.getpid(),
+        }
+        (run_dir / JOB_RECORD).write_text(json.dumps(record, indent=2) + "\n")
+        try:
+            from gan_lab.hparams import write_job_hparams
+
+            write_job_hparams(run_dir, record)
+        except Exception as error:  # the index matters more than the dashboard: never lose it for this
+            log.warning(f"warning: HParams for {run_dir.name} not written: {error_line(error)}")
+
+    def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
+        from gan_lab.rundir import display_path
+        from gan_lab.sweepindex import write_index
+
+        sweep_dir = Path(config.hydra.sweep.dir)
+        rows = write_index(sweep_dir)
+        counts: dict[str, int] = {}
+        for row in rows:
+            counts[row["status"]] = counts.get(row["status"], 0) + 1
+        shown = display_path(sweep_dir)
+        log.info(
+            f"sweep done: {len(rows)} jobs ({', '.join(f'{n} {s}' for s, n in counts.items())}); "
+            f"index {shown}/sweep.csv\n  compare them: gan-lab compare {shown}\n  view them: tensorboard --logdir {shown}"
+        )
+        for row in rows:
+            if row["status"] != "ok":
+                log.info(f"  job {row['job']} {row['name']}: {row['status']}: {row.get('error') or ''}")

@@ -1,0 +1,78 @@
+"""Index rows read from run directories: status, errors, diagnoses, CSV and JSON at the sweep root."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+
+from gan_lab.sweepindex import NOT_FINISHED, read_diagnoses, run_row, write_index
+
+FINAL = {"loss_D": 0.5, "loss_G": 1.5, "prob_D_real": 0.8, "prob_D_fake": 0.3}
+
+
+def make_job(sweep: Path, name: str, record: dict | None = None, summary: dict | None = None) -> Path:
+    job = sweep / name
+    (job / ".hydra").mkdir(parents=True)
+    (job / ".hydra" / "config.yaml").write_text("model: {}\n")
+    if record is not None:
+        (job / "job.json").write_text(json.dumps(record))
+    if summary is not None:
+        (job / "summary.json").write_text(json.dumps(summary))
+    return job
+
+
+def record(num: int, status: str = "ok", error: str | None = None) -> dict:
+    params = {"model.kernel_size": str(3 + num), "model.filters": "16"}
+    return {"job": num, "name": f"kernel_size={3 + num},filters=16", "params": params, "status": status, "error": error}
+
+
+@pytest.mark.parametrize(
+    "content, expected",
+    [
+        ([{"name": "d_wins", "step": 120, "advice": "..."}, {"name": "g_starves", "step": 40}], ["d_wins@120", "g_starves@40"]),
+        ({"diagnoses": [{"check": "exploding_gradients"}]}, ["exploding_gradients"]),
+        ({"d_wins": {"step": 10}}, ["d_wins@10"]),
+        ([{"name": "d_wins", "step": 10}, {"name": "d_wins", "state": "cleared", "step": 50}], ["d_wins@10 (cleared)"]),
+        (["mode_collapse"], ["mode_collapse"]),
+        ("not what we expect", []),
+    ],
+)
+def test_diagnoses_are_read_tolerantly(tmp_path, content, expected):
+    (tmp_path / "diagnoses.json").write_text(json.dumps(content))
+    assert read_diagnoses(tmp_path) == expected
+
+
+def test_missing_or_corrupt_diagnoses_give_none(tmp_path):
+    assert read_diagnoses(tmp_path) == []
+    (tmp_path / "diagnoses.json").write_text("{half a fi")
+    assert read_diagnoses(tmp_path) == []
+
+
+def test_row_status_comes_from_the_run(tmp_path):
+    ok = run_row(make_job(tmp_path, "0_a", record(0), {"steps": 30, "final": FINAL, "img_per_s": 900.0, "wall_time_s": 2.5}))
+    assert (ok["status"], ok["loss_G"], ok["img_per_s"], ok["steps"]) == ("ok", 1.5, 900.0, 30)
+    failed = run_row(make_job(tmp_path, "1_b", record(1, "failed", "model.kernel_size=9 is not allowed")))
+    assert (failed["status"], failed["error"], failed["loss_G"]) == ("failed", "model.kernel_size=9 is not allowed", None)
+    nan = {"steps": 30, "final": {**FINAL, "loss_D": float("nan")}}
+    assert run_row(make_job(tmp_path, "2_c", record(2), nan))["status"] == "diverged"
+    stopped = {"status": "diverged", "error": "non-finite loss/D at step 12", "steps": 12, "final": FINAL}
+    assert run_row(make_job(tmp_path, "3_d", record(3), stopped))["error"] == "non-finite loss/D at step 12"
+    crashed = run_row(make_job(tmp_path, "4_e"))  # killed before anything was recorded
+    assert (crashed["status"], crashed["error"], crashed["name"]) == ("failed", NOT_FINISHED, "4_e")
+
+
+def test_index_has_a_row_per_job_with_swept_columns(tmp_path):
+    make_job(tmp_path, "0_kernel_size=3,filters=16", record(0), {"steps": 30, "final": FINAL, "metrics": {"fid": 80.5}})
+    make_job(tmp_path, "1_kernel_size=4,filters=16", record(1, "failed", "boom"))
+    rows = write_index(tmp_path)
+    assert [r["status"] for r in rows] == ["ok", "failed"]
+    with (tmp_path / "sweep.csv").open() as handle:
+        table = list(csv.DictReader(handle))
+    assert [r["model.kernel_size"] for r in table] == ["3", "4"]
+    assert table[0]["metric.fid"] == "80.5" and table[1]["error"] == "boom"
+    assert table[0]["dir"] == "0_kernel_size=3,filters=16"
+    index = json.loads((tmp_path / "sweep.json").read_text())
+    assert [job["name"] for job in index["jobs"]] == ["kernel_size=3,filters=16", "kernel_size=4,filters=16"]
