@@ -65,8 +65,9 @@ def load_checkpoint(path: Path, map_location: str | torch.device = "cpu") -> dic
     except pickle.UnpicklingError as error:
         first = str(error).strip().splitlines()[0] if str(error).strip() else "not a tensor-only file"
         raise UserError(f"refusing to load {path}: it holds more than tensors and plain values ({first})") from None
-    except (RuntimeError, EOFError, OSError) as error:
-        raise UserError(f"cannot read checkpoint {path}: {str(error).splitlines()[0]}") from None
+    except Exception as error:  # truncated, corrupt or not a torch file at all: torch raises many kinds
+        reason = (str(error).strip().splitlines() or [type(error).__name__])[0]
+        raise UserError(f"cannot read checkpoint {path}: {reason}") from None
     if not isinstance(payload, dict) or not {"G", "D", "step", "config"} <= set(payload):
         raise UserError(f"{path} is not a gan-lab checkpoint (expected a dict with G, D, step, config)")
     return payload

@@ -20,7 +20,6 @@ from gan_lab.errors import UserError, did_you_mean
 # Hydra's flags that take a value in the next argument.
 _FLAGS_WITH_VALUE = {"--cfg", "-c", "--package", "-p", "--config-path", "-cp", "--config-name", "-cn",
                      "--config-dir", "-cd", "--experimental-rerun"}  # fmt: skip
-_MISSING = object()
 
 
 def split_arguments(args: list[str]) -> tuple[list[str], list[str]]:
@@ -88,15 +87,15 @@ def check_keys(parsed: list[Override]) -> None:
     from omegaconf import OmegaConf
 
     configs = _compose_variants([o for o in parsed if o.key_or_group in config_groups()])
+    known = sorted({k for cfg in configs for k in _flat_keys(OmegaConf.to_container(cfg, resolve=False))})
     for override in keys:
         key = override.key_or_group
-        if any(OmegaConf.select(cfg, key, default=_MISSING, throw_on_missing=False) is not _MISSING for cfg in configs):
+        if key in known or any(k.startswith(key + ".") for k in known):
             continue
-        known = sorted({k for cfg in configs for k in _flat_keys(OmegaConf.to_container(cfg, resolve=False))})
         parent = key.rsplit(".", 1)[0] if "." in key else ""
         siblings = [k for k in known if parent and k.startswith(parent + ".")]
         hint = did_you_mean(key, known)
-        listed = f"; keys of {parent}: {', '.join(k[len(parent) + 1:] for k in siblings)}" if siblings else ""
+        listed = f"; keys of {parent}: {', '.join(k[len(parent) + 1:] for k in siblings)}" if siblings and not hint else ""
         raise UserError(f"{key} is not a config key{hint}{listed} (use +{key}=... to add a new key)")
 
 

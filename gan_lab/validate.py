@@ -80,11 +80,11 @@ def validate_config(cfg: DictConfig) -> None:
     if missing:
         key = sorted(missing)[0]
         raise UserError(f"{key} is required for dataset={cfg.dataset.name}: add {key}=<value> to the command")
+    _validate_trainer(cfg.trainer)  # first: tricks.instance_noise_steps follows trainer.steps
     _validate_dataset(cfg.dataset)
     _validate_model(cfg.model, cfg.dataset.image_size)
     _validate_loss_and_tricks(cfg.loss, cfg.tricks)
     _validate_optim(cfg.optim)
-    _validate_trainer(cfg.trainer)
     if cfg.resume is not None and not isinstance(cfg.resume, str):
         raise UserError(f"resume={cfg.resume} must be a path to a run directory or a checkpoint file")
     _validate_doctor(cfg.doctor)

@@ -28,8 +28,9 @@ TINY = [
 
 def run_cli(*args: str, cwd: Path | None = None, env: dict | None = None, timeout: float = 300):
     """`python -m gan_lab <args>` in a subprocess; returns the CompletedProcess (text output)."""
-    full_env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
+    full_env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     full_env.pop("HYDRA_FULL_ERROR", None)
+    full_env.update(env or {})
     return subprocess.run(
         [sys.executable, "-m", "gan_lab", *args],
         cwd=cwd or REPO,

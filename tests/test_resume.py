@@ -220,3 +220,12 @@ def test_prune_keeps_the_newest(tmp_path):
     (tmp_path / "best.pt").write_bytes(b"")
     prune_checkpoints(tmp_path, 2)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["best.pt", "step_000003.pt", "step_000010.pt"]
+
+
+def test_same_seed_same_numbers_and_deterministic_mode(straight, tmp_path):
+    again = tmp_path / "again"
+    train_tiny(again, "trainer.steps=8", "trainer.checkpoint_every=3", "tricks=noisy", "trainer.deterministic=true")
+    assert_same_weights(final_checkpoint(straight), final_checkpoint(again))
+    other = tmp_path / "other"
+    train_tiny(other, "trainer.steps=8", "tricks=noisy", "trainer.seed=1")
+    assert not torch.equal(final_checkpoint(straight)["G"]["net.to_image.weight"], final_checkpoint(other)["G"]["net.to_image.weight"])

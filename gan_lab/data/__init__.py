@@ -8,7 +8,7 @@ from pathlib import Path
 import torch
 from omegaconf import DictConfig
 
-from gan_lab.data.image_folder import ImageFileDataset, list_images, report_unreadable
+from gan_lab.data.image_folder import ImageFileDataset, list_images, readable, report_unreadable
 from gan_lab.data.shapes import draw_shapes
 from gan_lab.data.source import PreloadedImages, StreamedImages
 from gan_lab.data.torchvision_sets import load_cifar10, load_mnist
@@ -68,6 +68,6 @@ def _decode_all(dataset: ImageFileDataset, folder: Path, num_workers: int) -> to
     """Decode every file once, in parallel workers, into one uint8 tensor."""
     log.info(f"decoding {len(dataset)} images from {folder} into memory")
     loader = torch.utils.data.DataLoader(dataset, batch_size=64, num_workers=num_workers, collate_fn=list)
-    decoded = [image for batch in loader for image in batch if image is not None]
+    decoded = [image for batch in loader for image in readable(batch)]
     report_unreadable(len(dataset) - len(decoded), len(dataset), folder)
     return torch.stack(decoded)

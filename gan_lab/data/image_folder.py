@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
@@ -30,8 +31,23 @@ def list_images(folder: Path) -> list[Path]:
     return files
 
 
-def decode_image(path: Path, image_size: int, channels: int) -> torch.Tensor | None:
-    """One file -> uint8 C x S x S, or None when the file cannot be decoded (corrupt, truncated)."""
+@dataclass
+class Unreadable:
+    """A file that could not be decoded: skipped (corrupt, truncated), or fatal (a decompression bomb).
+
+    Returned rather than raised so that DataLoader workers hand it back to the main process intact.
+    """
+
+    reason: str
+    fatal: bool = False
+
+    def raise_if_fatal(self) -> None:
+        if self.fatal:
+            raise UserError(self.reason)
+
+
+def decode_image(path: Path, image_size: int, channels: int) -> torch.Tensor | Unreadable:
+    """One file -> uint8 C x S x S, or Unreadable with the reason."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -39,13 +55,29 @@ def decode_image(path: Path, image_size: int, channels: int) -> torch.Tensor | N
                 image.load()
                 return pil_to_tensor(image, image_size, channels)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
-        raise UserError(f"{path} is too large to decode safely ({error}); resize it or remove it") from error
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
-        return None
+        limit = Image.MAX_IMAGE_PIXELS
+        return Unreadable(
+            f"{path} is too large to decode safely ({' '.join(str(error).split()[:4])} ..., PIL's limit is "
+            f"{limit:,} pixels); resize or remove it",
+            fatal=True,
+        )
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as error:
+        return Unreadable(f"{path}: {error}")
+
+
+def readable(items) -> list[torch.Tensor]:
+    """The decoded images among items; a fatal Unreadable raises its UserError."""
+    found = []
+    for item in items:
+        if isinstance(item, Unreadable):
+            item.raise_if_fatal()
+        else:
+            found.append(item)
+    return found
 
 
 class ImageFileDataset(torch.utils.data.Dataset):
-    """Map-style dataset of image files; yields uint8 C x S x S tensors (None for unreadable files)."""
+    """Map-style dataset of image files; yields uint8 C x S x S tensors (Unreadable for bad files)."""
 
     def __init__(self, files: list[Path], image_size: int, channels: int):
         self.files, self.image_size, self.channels = files, image_size, channels
@@ -53,7 +85,7 @@ class ImageFileDataset(torch.utils.data.Dataset):
     def __len__(self) -> int:
         return len(self.files)
 
-    def __getitem__(self, index: int) -> torch.Tensor | None:
+    def __getitem__(self, index: int) -> torch.Tensor | Unreadable:
         return decode_image(self.files[index], self.image_size, self.channels)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 from torch.utils.data import DataLoader, Dataset, Sampler
 
+from gan_lab.data.image_folder import readable
 from gan_lab.errors import UserError
 
 
@@ -54,10 +55,16 @@ class PreloadedImages:
         self.position = state["position"]
 
 
-def _stack_readable(items: list) -> torch.Tensor | None:
-    """Collate that drops files which could not be decoded (None); None when none could."""
-    readable = [item for item in items if item is not None]
-    return torch.stack(readable) if readable else None
+def _stack_readable(items: list):
+    """Collate that drops files which could not be decoded; None when none could.
+
+    A fatal Unreadable (decompression bomb) is passed on so the main process raises its error.
+    """
+    fatal = next((item for item in items if getattr(item, "fatal", False)), None)
+    if fatal is not None:
+        return fatal
+    images = readable(items)
+    return torch.stack(images) if images else None
 
 
 class EpochBatches(Sampler):
@@ -109,8 +116,8 @@ class StreamedImages:
         """The first n readable images (for the 'real' grid), without touching the training order."""
         dataset = self.loader.dataset
         images = (dataset[i] for i in range(len(dataset)))
-        readable = [image for image, _ in zip((im for im in images if im is not None), range(n))]
-        return torch.stack(readable).to(self.device)
+        first = [image for image, _ in zip((im for im in images if isinstance(im, torch.Tensor)), range(n))]
+        return torch.stack(first).to(self.device)
 
     def next_batch(self) -> torch.Tensor:
         while True:
@@ -123,8 +130,10 @@ class StreamedImages:
                 self._iterator = None
                 continue
             self._batch += 1
-            if batch is not None:  # a batch of only undecodable files is skipped
+            if isinstance(batch, torch.Tensor):  # a batch of only undecodable files is skipped
                 return batch.to(self.device, non_blocking=True)
+            if batch is not None:
+                batch.raise_if_fatal()
 
     def state_dict(self) -> dict:
         if self._iterator is None:
