@@ -92,6 +92,7 @@ class SweepIndex(Callback):
             "started": round(self._started, 3),  # epoch seconds
             "host": socket.gethostname(),
             "pid": os.getpid(),
+            "gpus": os.environ.get("CUDA_VISIBLE_DEVICES"),  # the GPUs a launcher gave this job, if any
         }
         (run_dir / JOB_RECORD).write_text(json.dumps(record, indent=2) + "\n")
         try:

@@ -157,10 +157,12 @@ def test_compare_works_on_single_runs(tiny_run, tmp_path):
 def test_local_parallel_launcher_gives_the_same_index(sweep, tmp_path):
     """2 workers, each job in a fresh process: the same rows as the sequential sweep."""
     root, _ = sweep
-    cmd = ["-m", "hydra/launcher=local_parallel", "hydra.launcher.workers=2", "model.kernel_size=3,9", "model.filters=4,8"]
+    # Two made-up GPU ids: the jobs train on the CPU (TINY), but each is handed its own "GPU"
+    cmd = ["-m", "hydra/launcher=local_parallel", "hydra.launcher.workers=2", "hydra.launcher.gpus=[5,7]",
+           "model.kernel_size=3,9", "model.filters=4,8"]  # fmt: skip
     result = run_cli("train", *cmd, *TINY_SWEPT, cwd=tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "4 jobs, 2 at a time, each in a fresh process" in result.stdout
+    assert "4 jobs, 2 at a time, each in a fresh process (2 GPUs, one per job)" in result.stdout
     parallel = only_sweep(tmp_path)
     sequential = {r["name"]: r for r in read_index(root)}
     rows = read_index(parallel)
@@ -175,6 +177,8 @@ def test_local_parallel_launcher_gives_the_same_index(sweep, tmp_path):
     assert len({job["pid"] for job in jobs}) == 4  # a fresh process per job
     first, second = jobs[0], jobs[1]
     assert second["started"] < first["started"] + first["job_time_s"]  # two ran at the same time
+    assert {first["gpus"], second["gpus"]} == {"5", "7"}  # on different GPUs
+    assert {job["gpus"] for job in jobs} <= {"5", "7"}
     sequential_pids = {json.loads((root / n / "job.json").read_text())["pid"] for n in NAMES}
     assert len(sequential_pids) == 1
 
