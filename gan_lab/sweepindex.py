@@ -47,7 +47,10 @@ def read_diagnoses(run_dir: Path) -> list[str]:
                 found[name] += " (cleared)"
             continue
         step = item.get("step")
-        found.setdefault(name, f"{name}@{step}" if isinstance(step, int) else name)
+        if name in found:  # fired again after clearing
+            found[name] = found[name].removesuffix(" (cleared)")
+        else:
+            found[name] = f"{name}@{step}" if isinstance(step, int) else name
     return list(found.values())
 
 

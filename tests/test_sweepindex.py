@@ -34,6 +34,12 @@ def record(num: int, status: str = "ok", error: str | None = None) -> dict:
     [
         ([{"name": "d_wins", "step": 120, "advice": "..."}, {"name": "g_starves", "step": 40}], ["d_wins@120", "g_starves@40"]),
         ({"diagnoses": [{"check": "exploding_gradients"}]}, ["exploding_gradients"]),
+        (  # the GAN doctor's diagnoses.json
+            {"events": [{"check": "mode_collapse", "state": "fired", "step": 100, "evidence": "..."},
+                        {"check": "d_wins", "state": "fired", "step": 40},
+                        {"check": "d_wins", "state": "cleared", "step": 80}], "active": ["mode_collapse"]},
+            ["mode_collapse@100", "d_wins@40 (cleared)"],
+        ),  # fmt: skip
         ({"d_wins": {"step": 10}}, ["d_wins@10"]),
         ([{"name": "d_wins", "step": 10}, {"name": "d_wins", "state": "cleared", "step": 50}], ["d_wins@10 (cleared)"]),
         (["mode_collapse"], ["mode_collapse"]),
