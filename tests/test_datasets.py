@@ -203,3 +203,28 @@ def test_batches_are_shuffled_epochs_and_normalised():
 def test_batch_larger_than_dataset_is_an_error():
     with pytest.raises(UserError, match="trainer.batch_size=20 is larger than the dataset"):
         PreloadedImages(torch.zeros(10, 1, 4, 4, dtype=torch.uint8), 20, 0, torch.device("cpu"))
+
+
+def test_corrupt_and_truncated_files_are_skipped_and_counted_once(tmp_path, caplog):
+    count = write_images(tmp_path)
+    whole = (tmp_path / "b.jpg").read_bytes()
+    (tmp_path / "truncated.jpg").write_bytes(whole[: len(whole) // 3])
+    (tmp_path / "garbage.png").write_bytes(b"\x89PNG not really")
+    cfg = make_cfg({"name": "image_folder", "path": str(tmp_path), "image_size": 16, "channels": 3}, batch_size=4)
+    with caplog.at_level("WARNING"):
+        source = build_image_source(cfg, torch.device("cpu"))
+    assert len(source) == count
+    warnings = [r.message for r in caplog.records if "skipped" in r.message]
+    assert warnings == [f"warning: skipped 2 of {count + 2} image files in {tmp_path} that could not be decoded"]
+
+
+def test_streamed_folder_resumes_at_the_same_batch(tmp_path):
+    write_images(tmp_path)
+    cfg = make_cfg({"name": "image_folder", "path": str(tmp_path), "image_size": 8, "channels": 1}, batch_size=2, preload_max_mb=0)
+    straight = build_image_source(cfg, torch.device("cpu"))
+    resumed = build_image_source(cfg, torch.device("cpu"))
+    for _ in range(4):  # into the second epoch (3 batches each)
+        straight.next_batch()
+    resumed.load_state_dict(straight.state_dict())
+    for _ in range(5):
+        assert torch.equal(straight.next_batch(), resumed.next_batch())

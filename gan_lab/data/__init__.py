@@ -10,7 +10,7 @@ from omegaconf import DictConfig
 
 from gan_lab.data.image_folder import ImageFileDataset, list_images, readable, report_unreadable
 from gan_lab.data.shapes import draw_shapes
-from gan_lab.data.source import PreloadedImages, StreamedImages
+from gan_lab.data.source import PreloadedImages, StreamedImages, ignore_interrupts
 from gan_lab.data.torchvision_sets import load_cifar10, load_mnist
 from gan_lab.data.transforms import fit_images, to_unit_range
 
@@ -45,29 +45,37 @@ def load_images(ds: DictConfig, data_dir: Path) -> torch.Tensor | list[Path]:
     return DATASETS[ds.name](ds, data_dir)
 
 
-def build_image_source(cfg: DictConfig, device: torch.device) -> PreloadedImages | StreamedImages:
-    """The configured dataset as a batch source: in memory when it fits the preload budget, else streamed."""
+def build_image_source(
+    cfg: DictConfig, device: torch.device, shard: tuple[int, int] = (0, 1)
+) -> PreloadedImages | StreamedImages:
+    """The configured dataset as a batch source: in memory when it fits the preload budget, else streamed.
+
+    shard=(rank, world size): under torchrun each rank draws its own part of every epoch.
+    """
     ds, trainer = cfg.dataset, cfg.trainer
     images = load_images(ds, Path(str(cfg.paths.data_dir)).expanduser())
     seed = trainer.seed + 1  # the data order has its own stream, independent of the latent noise
     if isinstance(images, torch.Tensor):
-        return PreloadedImages(images, trainer.batch_size, seed, device)
+        return PreloadedImages(images, trainer.batch_size, seed, device, shard)
 
     dataset = ImageFileDataset(images, ds.image_size, ds.channels)
     size_mb = len(images) * ds.channels * ds.image_size**2 / 2**20
     if size_mb <= trainer.preload_max_mb:
-        return PreloadedImages(_decode_all(dataset, Path(ds.path), trainer.num_workers), trainer.batch_size, seed, device)
+        decoded = _decode_all(dataset, Path(ds.path), trainer.num_workers)
+        return PreloadedImages(decoded, trainer.batch_size, seed, device, shard)
     log.info(
         f"streaming {len(images)} images from {ds.path} ({size_mb:.0f} MB decoded > "
         f"trainer.preload_max_mb={trainer.preload_max_mb})"
     )
-    return StreamedImages(dataset, trainer.batch_size, seed, device, trainer.num_workers)
+    return StreamedImages(dataset, trainer.batch_size, seed, device, trainer.num_workers, shard)
 
 
 def _decode_all(dataset: ImageFileDataset, folder: Path, num_workers: int) -> torch.Tensor:
     """Decode every file once, in parallel workers, into one uint8 tensor."""
     log.info(f"decoding {len(dataset)} images from {folder} into memory")
-    loader = torch.utils.data.DataLoader(dataset, batch_size=64, num_workers=num_workers, collate_fn=list)
+    loader = torch.utils.data.DataLoader(
+        dataset, batch_size=64, num_workers=num_workers, collate_fn=list, worker_init_fn=ignore_interrupts
+    )
     decoded = [image for batch in loader for image in readable(batch)]
     report_unreadable(len(dataset) - len(decoded), len(dataset), folder)
     return torch.stack(decoded)

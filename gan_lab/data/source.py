@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import signal
+
 import torch
 from torch.utils.data import DataLoader, Dataset, Sampler
 
@@ -23,8 +25,10 @@ class PreloadedImages:
     Batches are index lookups on the device: no decoding, no host-device copies, no syncs.
     """
 
-    def __init__(self, images: torch.Tensor, batch_size: int, seed: int, device: torch.device):
-        check_batch_size(batch_size, len(images))
+    def __init__(self, images: torch.Tensor, batch_size: int, seed: int, device: torch.device,
+                 shard: tuple[int, int] = (0, 1)):  # fmt: skip
+        self.rank, self.world = shard  # under torchrun each rank takes every world-th image of an epoch
+        check_batch_size(batch_size, len(images) // self.world)
         self.images = images.to(device)
         self.batch_size = batch_size
         self.generator = torch.Generator().manual_seed(seed)
@@ -39,8 +43,9 @@ class PreloadedImages:
         return self.images[:n]
 
     def next_batch(self) -> torch.Tensor:
-        if self.order is None or self.position + self.batch_size > len(self.images):
-            self.order = torch.randperm(len(self.images), generator=self.generator).to(self.images.device)
+        if self.order is None or self.position + self.batch_size > len(self.order):
+            order = torch.randperm(len(self.images), generator=self.generator)[self.rank :: self.world]
+            self.order = order.to(self.images.device)
             self.position = 0
         index = self.order[self.position : self.position + self.batch_size]
         self.position += self.batch_size
@@ -67,22 +72,28 @@ def _stack_readable(items: list):
     return torch.stack(images) if images else None
 
 
+def ignore_interrupts(worker_id: int) -> None:
+    """DataLoader workers leave Ctrl-C to the main process, which finishes its step and saves."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 class EpochBatches(Sampler):
     """Index batches of reshuffled epochs (the last partial batch dropped), resumable at any batch.
 
     Epoch e's order depends only on (seed, e), so a resumed run sees the batches the straight run saw.
     """
 
-    def __init__(self, num_items: int, batch_size: int, seed: int):
+    def __init__(self, num_items: int, batch_size: int, seed: int, shard: tuple[int, int] = (0, 1)):
         self.num_items, self.batch_size, self.seed = num_items, batch_size, seed
+        self.rank, self.world = shard
         self.epoch = self.start = 0  # where the next __iter__ begins
 
     def __len__(self) -> int:
-        return self.num_items // self.batch_size
+        return self.num_items // self.world // self.batch_size
 
     def __iter__(self):
         generator = torch.Generator().manual_seed(self.seed * 1_000_003 + self.epoch)
-        order = torch.randperm(self.num_items, generator=generator)
+        order = torch.randperm(self.num_items, generator=generator)[self.rank :: self.world]
         start, self.start = self.start, 0
         self.epoch += 1
         for batch in range(start, len(self)):
@@ -92,15 +103,17 @@ class EpochBatches(Sampler):
 class StreamedImages:
     """Images decoded on the fly by DataLoader workers, for folders above the preload budget."""
 
-    def __init__(self, dataset: Dataset, batch_size: int, seed: int, device: torch.device, num_workers: int):
-        check_batch_size(batch_size, len(dataset))
+    def __init__(self, dataset: Dataset, batch_size: int, seed: int, device: torch.device, num_workers: int,
+                 shard: tuple[int, int] = (0, 1)):  # fmt: skip
+        check_batch_size(batch_size, len(dataset) // shard[1])
         self.device = device
-        self.batches = EpochBatches(len(dataset), batch_size, seed)
+        self.batches = EpochBatches(len(dataset), batch_size, seed, shard)
         self.loader = DataLoader(
             dataset,
             batch_sampler=self.batches,
             num_workers=num_workers,
             collate_fn=_stack_readable,
+            worker_init_fn=ignore_interrupts,
             generator=torch.Generator().manual_seed(seed),
             pin_memory=device.type == "cuda",
             persistent_workers=num_workers > 0,
