@@ -24,7 +24,7 @@ ROW_INCHES, HEADER_INCHES, FOOTER_INCHES, WIDTH_INCHES, DPI = 2.2, 0.5, 0.35, 10
 
 def figure_size(rows: int) -> tuple[int, int]:
     """compare.png's size in pixels for this many runs."""
-    return int(WIDTH_INCHES * DPI), int(round((HEADER_INCHES + ROW_INCHES * rows + FOOTER_INCHES) * DPI))
+    return int(WIDTH_INCHES * DPI), round((HEADER_INCHES + ROW_INCHES * rows + FOOTER_INCHES) * DPI)
 
 
 def collect_runs(paths: list[str]) -> list[Path]:
@@ -33,13 +33,17 @@ def collect_runs(paths: list[str]) -> list[Path]:
     for raw in paths:
         path = Path(raw)
         if not path.exists():
-            raise UserError(f"{path} does not exist; give a sweep directory (outputs/multirun/<date>/<time>) or run directories")
+            raise UserError(
+                f"{path} does not exist; give a sweep directory (outputs/multirun/<date>/<time>) or run directories"
+            )
         if is_run_dir(path):
             runs.append(path)
         elif is_sweep_dir(path):
             runs.extend(job_dirs(path))
         else:
-            raise UserError(f"{path} is neither a run directory (.hydra/config.yaml) nor a sweep directory (job folders)")
+            raise UserError(
+                f"{path} is neither a run directory (.hydra/config.yaml) nor a sweep directory (job folders)"
+            )
     if not runs:
         raise UserError(f"no runs in {', '.join(paths)}: the sweep has no job directories yet")
     return runs
@@ -117,9 +121,13 @@ def _fmt(value, digits: int = 3) -> str:
 
 # column header -> (row key, digits)
 COLUMNS = {
-    "loss D": ("loss_D", 3), "loss G": ("loss_G", 3), "D(x)": ("prob_D_real", 3), "D(G(z))": ("prob_D_fake", 3),
-    "img/s": ("img_per_s", 0), "wall s": ("wall_time_s", 1),
-}  # fmt: skip
+    "loss D": ("loss_D", 3),
+    "loss G": ("loss_G", 3),
+    "D(x)": ("prob_D_real", 3),
+    "D(G(z))": ("prob_D_fake", 3),
+    "img/s": ("img_per_s", 0),
+    "wall s": ("wall_time_s", 1),
+}
 
 
 def table(rows: list[dict], by: str) -> str:
@@ -159,8 +167,17 @@ def draw(rows: list[dict], title: str, out: Path) -> Path:
     inches = height / DPI
     fig = plt.figure(figsize=(width / DPI, inches), dpi=DPI)
     fig.text(0.01, 1 - 0.5 * HEADER_INCHES / inches, title, fontsize=11, weight="bold", va="center")
-    grid = fig.add_gridspec(len(rows), 3, width_ratios=[1.0, 1.0, 1.35], left=0.01, right=0.985,
-                            bottom=FOOTER_INCHES / inches, top=1 - HEADER_INCHES / inches, hspace=0.3, wspace=0.1)  # fmt: skip
+    grid = fig.add_gridspec(
+        len(rows),
+        3,
+        width_ratios=[1.0, 1.0, 1.35],
+        left=0.01,
+        right=0.985,
+        bottom=FOOTER_INCHES / inches,
+        top=1 - HEADER_INCHES / inches,
+        hspace=0.3,
+        wspace=0.1,
+    )
     for i, row in enumerate(rows):
         run_dir = Path(row["dir"])
         ok = row["status"] == "ok"
@@ -175,8 +192,16 @@ def draw(rows: list[dict], title: str, out: Path) -> Path:
         extra = row["error"] if not ok else "; ".join(row["diagnoses"])
         if extra:
             lines += textwrap.wrap(extra, 38)[:3]
-        label.text(0, 0.95, "\n".join(lines), va="top", fontsize=8.5, family="monospace",
-                   color="black" if ok else "firebrick", transform=label.transAxes)  # fmt: skip
+        label.text(
+            0,
+            0.95,
+            "\n".join(lines),
+            va="top",
+            fontsize=8.5,
+            family="monospace",
+            color="black" if ok else "firebrick",
+            transform=label.transAxes,
+        )
 
         samples = fig.add_subplot(grid[i, 1])
         samples.axis("off")
@@ -193,7 +218,9 @@ def draw(rows: list[dict], title: str, out: Path) -> Path:
             points = scalars.get(tag, [])
             if points:
                 marker = "o" if len(points) < 5 else None  # a short run has a point or two, not a line
-                curves.plot([s for s, _ in points], [v for _, v in points], color=color, lw=1.2, marker=marker, ms=3, label=tag)
+                curves.plot(
+                    [s for s, _ in points], [v for _, v in points], color=color, lw=1.2, marker=marker, ms=3, label=tag
+                )
         if scalars.get("loss/D") or scalars.get("loss/G"):
             curves.legend(fontsize=7, loc="best", frameon=False)
             curves.tick_params(labelsize=7)
@@ -208,13 +235,23 @@ def draw(rows: list[dict], title: str, out: Path) -> Path:
 
 
 def main(args: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="gan-lab compare", description=__doc__.split(":", 1)[1].strip().splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="gan-lab compare", description=__doc__.split(":", 1)[1].strip().splitlines()[0]
+    )
     parser.add_argument("paths", nargs="+", help="a sweep directory, or run directories (or several sweeps)")
-    parser.add_argument("--by", help="rank by this column: loss_G, loss_D, prob_D_fake, img_per_s, wall_time_s, "
-                        "a metric, or a swept key (default: fid or kid when the runs have it, else loss_G)")  # fmt: skip
-    parser.add_argument("--order", choices=["asc", "desc"], help="default: desc for img_per_s and prob_D_fake, else asc")
-    parser.add_argument("--out", type=Path, help="where to write the picture (default: <sweep dir>/compare.png, "
-                        "or ./compare.png for run directories)")  # fmt: skip
+    parser.add_argument(
+        "--by",
+        help="rank by this column: loss_G, loss_D, prob_D_fake, img_per_s, wall_time_s, "
+        "a metric, or a swept key (default: fid or kid when the runs have it, else loss_G)",
+    )
+    parser.add_argument(
+        "--order", choices=["asc", "desc"], help="default: desc for img_per_s and prob_D_fake, else asc"
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        help="where to write the picture (default: <sweep dir>/compare.png, or ./compare.png for run directories)",
+    )
     opts = parser.parse_args(args)
     try:
         runs = collect_runs(opts.paths)

@@ -25,10 +25,11 @@ STATUS = {"ok": api_pb2.STATUS_SUCCESS, "interrupted": api_pb2.STATUS_UNKNOWN}  
 def typed(value: str) -> float | bool | str:
     """An override's value as the dashboard shows it: numbers as numbers, booleans, else text."""
     from hydra.core.override_parser.overrides_parser import OverridesParser
+    from hydra.errors import HydraException
 
     try:
         parsed = OverridesParser.create().parse_override(f"key={value}").value()
-    except Exception:
+    except (HydraException, ValueError):
         return str(value)
     if isinstance(parsed, bool):
         return parsed
@@ -92,9 +93,13 @@ def write_job_hparams(run_dir: Path, record: dict) -> None:
     writer = EventFileWriter(str(run_dir), filename_suffix=".hparams")
     try:
         if record["status"] == "ok":  # a failed job's experiment would lack the metrics only finished jobs have
-            writer.add_event(event_pb2.Event(wall_time=now, step=step, summary=experiment_summary(hparams, [*METRICS, *extra])))
+            writer.add_event(
+                event_pb2.Event(wall_time=now, step=step, summary=experiment_summary(hparams, [*METRICS, *extra]))
+            )
         writer.add_event(
-            event_pb2.Event(wall_time=now, step=step, summary=session_start_summary(hparams, now - record.get("job_time_s", 0)))
+            event_pb2.Event(
+                wall_time=now, step=step, summary=session_start_summary(hparams, now - record.get("job_time_s", 0))
+            )
         )
         if extra:
             values = [summary_pb2.Summary.Value(tag=tag, simple_value=value) for tag, value in extra.items()]

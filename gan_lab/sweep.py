@@ -15,15 +15,16 @@ import os
 import socket
 import time
 import traceback
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from hydra.core.utils import JobReturn, JobStatus
 from hydra.experimental.callback import Callback
 from hydra.types import RunMode
 from omegaconf import DictConfig
 
-from gan_lab import runname  # noqa: F401  (registers the job-name resolver in every job process)
+from gan_lab import runname  # also registers the job-name resolver in every job process
 from gan_lab.errors import UserError, report_and_exit
 
 log = logging.getLogger("gan_lab.sweep")
@@ -114,7 +115,8 @@ class SweepIndex(Callback):
         shown = display_path(sweep_dir)
         log.info(
             f"sweep done: {len(rows)} jobs ({', '.join(f'{n} {s}' for s, n in counts.items())}); "
-            f"index {shown}/sweep.csv\n  compare them: gan-lab compare {shown}\n  view them: tensorboard --logdir {shown}"
+            f"index {shown}/sweep.csv\n  compare them: gan-lab compare {shown}\n"
+            f"  view them: tensorboard --logdir {shown}"
         )
         for row in rows:
             if row["status"] != "ok":

@@ -30,7 +30,11 @@ def read_diagnoses(run_dir: Path) -> list[str]:
     data = read_json(run_dir / "diagnoses.json")
     if isinstance(data, dict):
         inner = next((data[k] for k in ("diagnoses", "events", "findings") if isinstance(data.get(k), list)), None)
-        data = inner if inner is not None else [{"name": k, **v} if isinstance(v, dict) else {"name": k} for k, v in data.items()]
+        data = (
+            inner
+            if inner is not None
+            else [{"name": k, **v} if isinstance(v, dict) else {"name": k} for k, v in data.items()]
+        )
     found: dict[str, str] = {}
     for item in data if isinstance(data, list) else []:
         if isinstance(item, str):

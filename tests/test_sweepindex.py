@@ -32,14 +32,22 @@ def record(num: int, status: str = "ok", error: str | None = None) -> dict:
 @pytest.mark.parametrize(
     "content, expected",
     [
-        ([{"name": "d_wins", "step": 120, "advice": "..."}, {"name": "g_starves", "step": 40}], ["d_wins@120", "g_starves@40"]),
+        (
+            [{"name": "d_wins", "step": 120, "advice": "..."}, {"name": "g_starves", "step": 40}],
+            ["d_wins@120", "g_starves@40"],
+        ),
         ({"diagnoses": [{"check": "exploding_gradients"}]}, ["exploding_gradients"]),
         (  # the GAN doctor's diagnoses.json
-            {"events": [{"check": "mode_collapse", "state": "fired", "step": 100, "evidence": "..."},
-                        {"check": "d_wins", "state": "fired", "step": 40},
-                        {"check": "d_wins", "state": "cleared", "step": 80}], "active": ["mode_collapse"]},
+            {
+                "events": [
+                    {"check": "mode_collapse", "state": "fired", "step": 100, "evidence": "..."},
+                    {"check": "d_wins", "state": "fired", "step": 40},
+                    {"check": "d_wins", "state": "cleared", "step": 80},
+                ],
+                "active": ["mode_collapse"],
+            },
             ["mode_collapse@100", "d_wins@40 (cleared)"],
-        ),  # fmt: skip
+        ),
         ({"d_wins": {"step": 10}}, ["d_wins@10"]),
         ([{"name": "d_wins", "step": 10}, {"name": "d_wins", "state": "cleared", "step": 50}], ["d_wins@10 (cleared)"]),
         (["mode_collapse"], ["mode_collapse"]),
@@ -58,10 +66,16 @@ def test_missing_or_corrupt_diagnoses_give_none(tmp_path):
 
 
 def test_row_status_comes_from_the_run(tmp_path):
-    ok = run_row(make_job(tmp_path, "0_a", record(0), {"steps": 30, "final": FINAL, "img_per_s": 900.0, "wall_time_s": 2.5}))
+    ok = run_row(
+        make_job(tmp_path, "0_a", record(0), {"steps": 30, "final": FINAL, "img_per_s": 900.0, "wall_time_s": 2.5})
+    )
     assert (ok["status"], ok["loss_G"], ok["img_per_s"], ok["steps"]) == ("ok", 1.5, 900.0, 30)
     failed = run_row(make_job(tmp_path, "1_b", record(1, "failed", "model.kernel_size=9 is not allowed")))
-    assert (failed["status"], failed["error"], failed["loss_G"]) == ("failed", "model.kernel_size=9 is not allowed", None)
+    assert (failed["status"], failed["error"], failed["loss_G"]) == (
+        "failed",
+        "model.kernel_size=9 is not allowed",
+        None,
+    )
     nan = {"steps": 30, "final": {**FINAL, "loss_D": float("nan")}}
     assert run_row(make_job(tmp_path, "2_c", record(2), nan))["status"] == "diverged"
     stopped = {"status": "diverged", "error": "non-finite loss/D at step 12", "steps": 12, "final": FINAL}
