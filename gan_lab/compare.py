@@ -268,5 +268,5 @@ def main(args: list[str]) -> int:
     print(f"ranked by {by}, {order} first; runs that did not finish last\n")
     print(table(rows, by))
     draw(rows, title, out)
-    print(f"\nwrote {out} ({len(rows)} rows)")
+    print(f"\nwrote {out} ({len(rows)} row{'s' if len(rows) != 1 else ''})")
     return 0
