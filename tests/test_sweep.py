@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import csv
 import json
+import shutil
 import time
 import urllib.request
 from pathlib import Path
 
 import pytest
-from conftest import TINY, run_cli, train_tiny
+from conftest import TINY, run_cli
 from omegaconf import OmegaConf
 from PIL import Image
 from tensorboard.backend.event_processing.event_multiplexer import EventMultiplexer
@@ -142,14 +143,18 @@ def test_compare_names_what_it_cannot_use(sweep, tmp_path):
     assert len(missing.stderr.strip().splitlines()) == 1
 
 
-def test_compare_works_on_single_runs(tiny_run, tmp_path):
-    other = tmp_path / "filters4"
-    train_tiny(other, "model.filters=4")
+def test_compare_works_on_single_runs(sweep, tmp_path):
+    """Runs that are not jobs of one sweep (no job.json) are labelled by the overrides that differ."""
+    root, _ = sweep
+    runs = []
+    for name in NAMES[:2]:  # kernel_size=3 with filters=4 and 8, copied as two single runs
+        runs.append(shutil.copytree(root / name, tmp_path / name.split("_")[0]))
+        (runs[-1] / "job.json").unlink()
     out = tmp_path / "side_by_side.png"
-    result = run_cli("compare", str(tiny_run), str(other), "--out", str(out))
+    result = run_cli("compare", *map(str, runs), "--out", str(out))
     assert result.returncode == 0, result.stdout + result.stderr
     names = {line.split()[1] for line in result.stdout.splitlines()[3:5]}
-    assert names == {"filters=8", "filters=4"}  # labelled by the override that differs
+    assert names == {"filters=4", "filters=8"}
     assert Image.open(out).size == figure_size(2)
 
 
