@@ -12,6 +12,7 @@ from gan_lab.errors import UserError, did_you_mean, report_and_exit
 COMMANDS = {
     "train": ("gan_lab.train", "train a GAN; Hydra overrides follow (dataset=..., model.kernel_size=5, -m for sweeps)"),
     "board": ("gan_lab.board", "start TensorBoard on outputs/ or a given run or sweep directory"),
+    "doctor": ("gan_lab.doctor.report", "diagnose a run or sweep: one verdict per classic GAN failure, and doctor.png"),
     "compare": ("gan_lab.compare", "rank a sweep's runs (or any runs) by a metric; compare.png shows them side by side"),
 }
 

@@ -23,7 +23,6 @@ log = logging.getLogger("gan_lab.train")
 def run_training(cfg: DictConfig, run_dir: Path) -> dict:
     """Everything `gan-lab train` does inside one run directory; returns the summary."""
     validate_config(cfg)  # before torch loads: a typo costs a second, not ten
-    from gan_lab.checks import warn_about_models
     from gan_lab.data import build_image_source
     from gan_lab.models import build_models
     from gan_lab.runtime import configure_backend, resolve_device, seed_everything
@@ -32,8 +31,7 @@ def run_training(cfg: DictConfig, run_dir: Path) -> dict:
     device = resolve_device(cfg.trainer.device)
     configure_backend(device)
     seed_everything(cfg.trainer.seed)
-    G, D = build_models(cfg)
-    warn_about_models(G, D, cfg)
+    G, D = build_models(cfg)  # the Trainer's doctor checks them before training
     source = build_image_source(cfg, device)
     log.info(
         f"training {cfg.model.name} on {cfg.dataset.name} ({len(source)} images, "

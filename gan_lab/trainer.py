@@ -18,12 +18,15 @@ from torchvision.utils import save_image
 
 from gan_lab.checkpoint import save_atomic
 from gan_lab.data import to_unit_range
+from gan_lab.doctor.monitor import Doctor
 from gan_lab.ema import EMA
+from gan_lab.errors import RunStopped
 from gan_lab.labels import LabelTricks, instance_noise_std
 from gan_lab.losses import build_loss, gradient_penalty
 from gan_lab.models import parameterised_layers
 from gan_lab.optim import build_optimizers, clip_gradients
 from gan_lab.progress import Progress
+from gan_lab.rundir import display_path
 from gan_lab.runtime import resolve_precision
 from gan_lab.tb import RunWriter, image_grid
 
@@ -73,6 +76,9 @@ class Trainer:
         self._norms: dict[str, torch.Tensor] = {}
         self.last_logged: dict[str, float] = {}
         self.last_grid: Path | None = None
+        # The GAN doctor: static checks now, then detectors fed from _log and _write_samples.
+        self.doctor = Doctor(cfg, run_dir, flipped=self.labels.real_value < self.labels.fake_value)
+        self.doctor.check_models(self.G, self.D, cfg)
 
     # ----------------------------------------------------------------- the step
     def sample_latent(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
@@ -141,6 +147,7 @@ class Trainer:
         self.writer.config(OmegaConf.to_yaml(self.cfg))
         self.writer.layout([n for n, _ in self.g_layers], [n for n, _ in self.d_layers])
         self.writer.grid("real", image_grid(to_unit_range(self.source.preview(t.num_samples))), 0)
+        self.doctor.start(self.writer, to_unit_range(self.source.preview(t.num_samples)), self.step)
         progress = Progress(total=t.steps, initial=self.step)
         started = interval_start = time.perf_counter()
         interval_images = 0
@@ -164,6 +171,7 @@ class Trainer:
                 progress.advance()
         finally:
             progress.close()
+            self.doctor.save()
             self.writer.close()
         wall = time.perf_counter() - started
         return self._write_summary(wall, (self.step - first_step) * t.batch_size / max(wall, 1e-9))
@@ -173,6 +181,7 @@ class Trainer:
         """The one host-device sync of a logging step: interval means and gradient norms."""
         means = (self._sums / max(self._count, 1)).tolist()
         norms = {net: values.tolist() for net, values in self._norms.items()}
+        self.doctor.observe(step, dict(zip(STAT_TAGS, means)), norms)  # host values only: no extra sync
         self._sums.zero_()
         self._count = 0
         values = dict(zip(STAT_TAGS, means))
@@ -183,6 +192,20 @@ class Trainer:
         self.writer.grad_norms(step, "G", [n for n, _ in self.g_layers], norms["G"])
         self.writer.grad_norms(step, "D", [n for n, _ in self.d_layers], norms["D"])
         self.last_logged = values
+        if self.doctor.stop_reason():
+            self._stop_for_doctor(step)
+
+    def _stop_for_doctor(self, step: int) -> None:
+        """doctor.stop_on_collapse: save the samples and a checkpoint of this step, then stop (exit 4)."""
+        reason = self.doctor.stop_reason()
+        self._write_samples(step)
+        self.save_checkpoint(step)
+        raise RunStopped(
+            f"the doctor stopped the run at step {step}/{self.t.steps}: {reason}; saved "
+            f"{display_path(self.last_checkpoint)} (report: gan-lab doctor {display_path(self.run_dir)})",
+            exit_code=4,
+            status="stopped_by_doctor",
+        )
 
     @torch.no_grad()
     def generate(self, z: torch.Tensor) -> torch.Tensor:
@@ -197,7 +220,9 @@ class Trainer:
             G.train(was_training)
 
     def _write_samples(self, step: int) -> None:
-        grid = image_grid(self.generate(self.fixed_z))
+        images = self.generate(self.fixed_z)
+        self.doctor.observe_samples(step, images)  # a sample step may sync: diversity and checkerboard
+        grid = image_grid(images)
         self.writer.grid("samples/fixed", grid, step)
         path = self.run_dir / "samples" / f"step_{step:06d}.png"
         path.parent.mkdir(exist_ok=True)

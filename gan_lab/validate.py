@@ -227,15 +227,18 @@ def _optional(check, key: str, value, *args) -> None:
 def _validate_doctor(d: DictConfig) -> None:
     at_least("doctor.patience", d.patience, 1, integer=True)
     at_least("doctor.sample_patience", d.sample_patience, 1, integer=True)
+    at_least("doctor.sample_warmup", d.sample_warmup, 0, integer=True)
     if not isinstance(d.stop_on_collapse, bool):
         raise UserError(f"doctor.stop_on_collapse={d.stop_on_collapse} must be true or false")
     _optional(positive, "doctor.d_wins.loss", d.d_wins.loss)
     if not _is_number(d.d_wins.margin) or not 0 <= d.d_wins.margin <= 0.5:
         raise UserError(f"doctor.d_wins.margin={d.d_wins.margin} must be a number in [0, 0.5]")
     _optional(positive, "doctor.g_starves.ratio", d.g_starves.ratio)
+    _optional(positive, "doctor.g_starves.min_norm", d.g_starves.min_norm)
     _optional(positive, "doctor.exploding.grad_norm", d.exploding.grad_norm)
     _optional(in_unit_interval, "doctor.mode_collapse.fraction", d.mode_collapse.fraction)
     _optional(positive, "doctor.checkerboard.score", d.checkerboard.score)
     at_least("doctor.oscillation.window", d.oscillation.window, 2, integer=True)
     _optional(positive, "doctor.oscillation.growth", d.oscillation.growth)
     at_least("doctor.oscillation.min_swing", d.oscillation.min_swing, 0)
+    at_least("doctor.oscillation.min_relative", d.oscillation.min_relative, 0)

@@ -8,7 +8,7 @@ import pytest
 import torch
 import torch.nn as nn
 
-from gan_lab.checks import kernel_stride_mismatches, warn_about_models
+from gan_lab.doctor.static import kernel_stride_mismatches, warn_about_models
 from gan_lab.models.dcgan import DCGANDiscriminator, DCGANGenerator
 from gan_lab.models.layers import UPSAMPLE_MODES, parameterised_layers
 
@@ -59,7 +59,7 @@ def test_kernel_not_divisible_by_stride_warns_once_per_net(caplog):
     assert kernel_stride_mismatches(G) == ["up1", "up2", "to_image"]
     with caplog.at_level(logging.WARNING):
         warnings = warn_about_models(G, D)
-    assert len(warnings) == 2 and "checkerboard" in warnings[0]
+    assert len(warnings) == 2 and "checkerboard" in warnings[0].message and "checkerboard" in caplog.text
     even = DCGANGenerator(8, 32, 3, filters=4, kernel_size=4), DCGANDiscriminator(32, 3, filters=4, kernel_size=4)
     assert warn_about_models(*even) == []
     # resize-conv has no strided layer in G

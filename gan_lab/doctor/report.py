@@ -1,0 +1,225 @@
+"""`gan-lab doctor <run dir | sweep dir>`: one verdict per check, and doctor.png with the evidence.
+
+A run's verdicts come from its diagnoses.json (written live by the training loop). A run without
+one (trained before the doctor existed) is diagnosed by replaying the detectors over its event files.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import textwrap
+from dataclasses import dataclass
+from pathlib import Path
+
+from omegaconf import DictConfig, OmegaConf
+
+from gan_lab.config import config_dir
+from gan_lab.doctor.detectors import CHECKERBOARD, DETECTORS, DIVERSITY, OBSERVED, build_detectors
+from gan_lab.doctor.names import DIAGNOSES, PICTURE, STATIC_CHECKS
+from gan_lab.errors import UserError, report_and_exit
+from gan_lab.rundir import display_path, is_run_dir, is_sweep_dir, job_dirs, load_run_config, read_scalars
+
+WIDTH = 110  # report lines wrap here
+SEVERITY = {"ok": 0, "off": 0, "warning": 1, "failed": 2}
+
+
+@dataclass
+class Verdict:
+    """The outcome of one check for one run."""
+
+    check: str
+    title: str
+    status: str  # ok, warning, failed, off
+    step: int | None = None
+    detail: str = ""
+    advice: str = ""
+
+
+# ----------------------------------------------------------------- diagnoses
+def doctor_config(cfg: DictConfig) -> DictConfig:
+    """The run's doctor settings, or the defaults for runs from before the doctor."""
+    return cfg.doctor if "doctor" in cfg else OmegaConf.load(config_dir() / "doctor" / "default.yaml")
+
+
+def grad_norm_lists(scalars: dict, net: str) -> dict[int, list[float]]:
+    """step -> [norm of layer 00, 01, ...] from the grad_norm/<net>/NN_<layer> tags."""
+    tags = sorted(t for t in scalars if t.startswith(f"grad_norm/{net}/"))
+    by_step: dict[int, list[float]] = {}
+    for tag in tags:
+        for step, value in scalars[tag]:
+            by_step.setdefault(step, []).append(value)
+    return by_step
+
+
+def replay(scalars: dict, cfg: DictConfig) -> dict:
+    """Run the detectors over the logged values of a run, as the training loop would have."""
+    d = doctor_config(cfg)
+    flipped = bool(cfg.get("tricks", {}).get("flip", False))
+    detectors = build_detectors(d, cfg.loss.name, flipped)
+    logged = {tag: dict(scalars.get(tag, [])) for tag in OBSERVED}
+    samples = {tag: dict(scalars.get(tag, [])) for tag in (DIVERSITY, CHECKERBOARD)}
+    norms = {net: grad_norm_lists(scalars, net) for net in ("G", "D")}
+    steps = sorted(set(logged["loss/D"]) | set(samples[DIVERSITY]))
+    events = []
+    for step in steps:
+        log_obs = {tag: values[step] for tag, values in logged.items() if step in values}
+        log_obs.update({f"grad_norm/{net}": by_step[step] for net, by_step in norms.items() if step in by_step})
+        sample_obs = {tag: values[step] for tag, values in samples.items() if step in values}
+        for detector in detectors:
+            obs = sample_obs if detector.on_samples else log_obs
+            event = detector.update(step, obs) if obs else None
+            if event is not None:
+                events.append(event.as_dict())
+    return {
+        "last_step": steps[-1] if steps else 0,
+        "checks": {d.name: d.title for d in detectors},
+        "static": [],
+        "events": events,
+        "active": [d.name for d in detectors if d.active],
+        "thresholds": OmegaConf.to_container(d, resolve=True),
+    }
+
+
+def load_diagnoses(run_dir: Path, scalars: dict) -> tuple[dict, bool]:
+    """(diagnoses, replayed): the run's diagnoses.json, or a replay over its event files."""
+    path = run_dir / DIAGNOSES
+    if path.is_file():
+        try:
+            return json.loads(path.read_text()), False
+        except json.JSONDecodeError as error:
+            raise UserError(
+                f"{display_path(path)} is not valid JSON ({error.msg}); delete it to replay the event files"
+            ) from None
+    return replay(scalars, load_run_config(run_dir)), True
+
+
+def verdicts(diag: dict) -> tuple[list[Verdict], list[Verdict]]:
+    """(checks before training, detectors during training), one verdict each."""
+    static = []
+    for check, title in STATIC_CHECKS.items():
+        found = [f for f in diag.get("static", []) if f["check"] == check]
+        detail = "\n".join(f["message"] for f in found)
+        static.append(Verdict(check, title, "warning" if found else "ok", detail=detail))
+    live = []
+    for detector in DETECTORS:
+        if detector.name not in diag.get("checks", {}):
+            live.append(
+                Verdict(detector.name, detector.title, "off", detail="not run (threshold null or not applicable)")
+            )
+            continue
+        events = [e for e in diag.get("events", []) if e["check"] == detector.name]
+        fired = [e for e in events if e["state"] == "fired"]
+        if not fired:
+            live.append(Verdict(detector.name, detector.title, "ok"))
+        elif events[-1]["state"] == "fired":
+            last = events[-1]
+            live.append(Verdict(detector.name, detector.title, "failed", last["step"],
+                                f"since step {last['step']}: {last['evidence']}", last["advice"]))  # fmt: skip
+        else:
+            spans = ", ".join(_spans(events))
+            live.append(Verdict(detector.name, detector.title, "warning", fired[0]["step"],
+                                f"steps {spans}: {fired[0]['evidence']}", fired[0]["advice"]))  # fmt: skip
+    return static, live
+
+
+def _spans(events: list[dict]) -> list[str]:
+    """'150-300' for each fired..cleared episode."""
+    spans, start = [], None
+    for e in events:
+        if e["state"] == "fired":
+            start = e["step"]
+        elif start is not None:
+            spans.append(f"{start}-{e['step']}")
+            start = None
+    if start is not None:
+        spans.append(f"{start}-")
+    return spans
+
+
+def overall(items: list[Verdict]) -> str:
+    worst = max((SEVERITY[v.status] for v in items), default=0)
+    return {0: "healthy", 1: "warnings", 2: "failed"}[worst]
+
+
+# ----------------------------------------------------------------- text
+def run_report(run_dir: Path, diag: dict, replayed: bool) -> str:
+    """The report of one run: a verdict per check, with evidence and advice for those that fired."""
+    static, live = verdicts(diag)
+    source = "replayed from the event files (no diagnoses.json)" if replayed else "from diagnoses.json"
+    lines = [f"gan-lab doctor: {display_path(run_dir)} (up to step {diag.get('last_step', 0)}, {source})"]
+    for heading, items in (("before training", static), ("during training", live)):
+        lines.append(heading)
+        for v in items:
+            head = f"  {v.status:<8} {v.title:<24} "
+            paragraphs = [*v.detail.splitlines(), *([f"advice: {v.advice}"] if v.advice else [])]
+            if not paragraphs:
+                lines.append(head.rstrip())
+            for i, text in enumerate(paragraphs):
+                first = head if i == 0 else " " * len(head)
+                lines.append(textwrap.fill(text, WIDTH, initial_indent=first, subsequent_indent=" " * len(head)))
+    counts = {s: sum(v.status == s for v in static + live) for s in ("failed", "warning")}
+    lines.append(f"verdict: {overall(static + live)} ({counts['failed']} failed, {counts['warning']} warnings)")
+    return "\n".join(lines)
+
+
+def job_line(name: str, diag: dict) -> str:
+    """One line for a sweep job: its verdict and the checks that fired, with their first steps."""
+    static, live = verdicts(diag)
+    parts = []
+    for status in ("failed", "warning"):
+        named = [
+            f"{v.title}" + (f" @{v.step}" if v.step is not None else "") for v in static + live if v.status == status
+        ]
+        if named:
+            parts.append(f"{status}: {', '.join(named)}")
+    return f"{name}  {overall(static + live)}" + (f"  ({'; '.join(parts)})" if parts else "")
+
+
+# ----------------------------------------------------------------- command
+def diagnose_run(run_dir: Path) -> tuple[dict, dict, bool]:
+    """(scalars, diagnoses, replayed) of one run directory."""
+    scalars = read_scalars(run_dir)
+    diag, replayed = load_diagnoses(run_dir, scalars)
+    return scalars, diag, replayed
+
+
+def main(args: list[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="gan-lab doctor",
+        description="Diagnose a training run (or every job of a sweep): one verdict per check, and doctor.png "
+        "with losses, D's outputs and G's and D's bottom/top gradient norms, firing points marked.",
+    )
+    parser.add_argument("path", help="a run directory (outputs/train/<date>/<time>) or a sweep directory")
+    parser.add_argument("--no-plot", action="store_true", help="print the report only; do not write doctor.png")
+    opts = parser.parse_args(args)
+    path = Path(opts.path)
+    try:
+        if not path.exists():
+            raise UserError(f"{path} does not exist; give a run or sweep directory, e.g. outputs/train/<date>/<time>")
+        if is_run_dir(path):
+            scalars, diag, replayed = diagnose_run(path)
+            print(run_report(path, diag, replayed))
+            if not opts.no_plot:
+                from gan_lab.doctor.plot import write_run_picture
+
+                print(f"picture: {display_path(write_run_picture(path / PICTURE, scalars, diag))}")
+        elif is_sweep_dir(path):
+            if not job_dirs(path):
+                raise UserError(f"sweep {path} has no finished job directories yet")
+            jobs = [(job, *diagnose_run(job)) for job in job_dirs(path)]
+            print(f"gan-lab doctor: sweep {display_path(path)} ({len(jobs)} jobs)")
+            width = max(len(job.name) for job, *_ in jobs)
+            for job, _, diag, _ in jobs:
+                print(job_line(job.name.ljust(width), diag))
+            print(f"details: gan-lab doctor {display_path(jobs[0][0])}  (any job directory)")
+            if not opts.no_plot:
+                from gan_lab.doctor.plot import write_sweep_picture
+
+                picture = write_sweep_picture(path / PICTURE, [(job.name, s, d) for job, s, d, _ in jobs])
+                print(f"picture: {display_path(picture)}")
+        else:
+            raise UserError(f"{path} is neither a gan-lab run directory (.hydra/config.yaml) nor a sweep of them")
+    except UserError as error:
+        report_and_exit(error)
+    return 0
