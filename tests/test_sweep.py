@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import shutil
 import time
 import urllib.request
@@ -224,3 +225,50 @@ def test_launcher_presets_compose(tmp_path):
     parallel = launcher("hydra/launcher=local_parallel", "hydra.launcher.workers=3")
     assert parallel["_target_"].endswith("LocalParallelLauncher") and parallel["workers"] == 3
     assert launcher("hydra/launcher=sequential")["_target_"].endswith("BasicLauncher")
+
+
+def test_slurm_preset_reaches_the_sbatch_script(tmp_path, monkeypatch):
+    """The real SlurmLauncher, stopped at submission: partition, time and GPUs land in #SBATCH lines."""
+    import submitit
+    from hydra import compose, initialize_config_dir
+    from hydra.core.hydra_config import HydraConfig
+    from hydra.utils import instantiate
+
+    from gan_lab.config import config_dir
+
+    bin_dir = tmp_path / "bin"  # submitit looks for srun before it writes anything
+    bin_dir.mkdir()
+    (bin_dir / "srun").write_text("#!/bin/sh\nexit 0\n")
+    (bin_dir / "srun").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ['PATH']}")
+    submitted = {}
+
+    class Submitted(Exception):
+        pass
+
+    def capture(executor, *args):
+        submitted["script"] = executor._executor._make_submission_file_text("python -m job", "uid")
+        raise Submitted
+
+    monkeypatch.setattr(submitit.AutoExecutor, "map_array", capture)
+    overrides = [
+        "hydra/launcher=slurm",
+        "hydra.launcher.partition=gpu",
+        "hydra.launcher.timeout_min=90",
+        "hydra.launcher.gpus_per_node=2",
+        f"hydra.sweep.dir={tmp_path / 'sweep'}",
+    ]
+    with initialize_config_dir(config_dir=str(config_dir()), version_base="1.3"):
+        cfg = compose("train", overrides=overrides, return_hydra_config=True)
+    HydraConfig.instance().set_config(cfg)
+    try:
+        launcher = instantiate(cfg.hydra.launcher)
+        launcher.config = cfg
+        with pytest.raises(Submitted):
+            launcher.launch([["model.filters=16"]], initial_job_idx=0)
+    finally:
+        HydraConfig.instance().cfg = None
+    script = submitted["script"]
+    for line in ("--partition=gpu", "--time=90", "--gpus-per-node=2", "--cpus-per-task=8", "--mem=32GB"):
+        assert f"#SBATCH {line}" in script
+    assert f"{tmp_path / 'sweep'}/.submitit/" in script
