@@ -14,6 +14,10 @@ COMMANDS = {
     "board": ("gan_lab.board", "start TensorBoard on outputs/ or a given run or sweep directory"),
     "doctor": ("gan_lab.doctor.report", "diagnose a run or sweep: one verdict per classic GAN failure, and doctor.png"),
     "compare": ("gan_lab.compare", "rank a sweep's runs (or any runs) by a metric; compare.png shows them side by side"),
+    "generate": ("gan_lab.generate", "sample a run's checkpoint into samples.npz and a grid PNG (n=10000 seed=0)"),
+    "evaluate": ("gan_lab.evaluate", "FID, KID, Inception Score, checkerboard and diversity of a run into metrics.json"),
+    "interpolate": ("gan_lab.interpolate", "latent walks (slerp/lerp) as a grid PNG and a GIF; --arithmetic A B C"),
+    "probe": ("gan_lab.probe", "D as a feature extractor: linear-probe accuracy on MNIST/CIFAR-10 vs a random D"),
 }
 
 USAGE = """usage: gan-lab <command> [args]

@@ -48,6 +48,11 @@ def resolve_classes(classes: Sequence | None, names: Sequence[str], key: str) ->
 def load_mnist(root: Path, train: bool, download: bool, classes: Sequence | None) -> torch.Tensor:
     """MNIST digits as uint8 N x 1 x 28 x 28, optionally only some digits."""
     wanted = resolve_classes(classes, [str(d) for d in range(10)], "dataset.classes")
+    return _select(*mnist_with_labels(root, train, download), wanted, "MNIST")
+
+
+def mnist_with_labels(root: Path, train: bool, download: bool) -> tuple[torch.Tensor, torch.Tensor]:
+    """MNIST digits as uint8 N x 1 x 28 x 28 and their labels (N, int64)."""
     try:
         dataset = torchvision.datasets.MNIST(str(root), train=train, download=download)
     except (RuntimeError, OSError) as error:
@@ -56,13 +61,17 @@ def load_mnist(root: Path, train: bool, download: bool, classes: Sequence | None
             f"place {', '.join(MNIST_FILES)} there (unzipped, or as .gz with dataset.download=true; "
             f"from https://ossci-datasets.s3.amazonaws.com/mnist/) or set paths.data_dir"
         ) from error
-    images, labels = dataset.data.unsqueeze(1), dataset.targets
-    return _select(images, labels, wanted, "MNIST")
+    return dataset.data.unsqueeze(1), dataset.targets.long()
 
 
 def load_cifar10(root: Path, train: bool, download: bool, classes: Sequence | None) -> torch.Tensor:
     """CIFAR-10 images as uint8 N x 3 x 32 x 32, optionally only some classes."""
     wanted = resolve_classes(classes, CIFAR10_CLASSES, "dataset.classes")
+    return _select(*cifar10_with_labels(root, train, download), wanted, "CIFAR-10")
+
+
+def cifar10_with_labels(root: Path, train: bool, download: bool) -> tuple[torch.Tensor, torch.Tensor]:
+    """CIFAR-10 images as uint8 N x 3 x 32 x 32 and their labels (N, int64)."""
     try:
         dataset = torchvision.datasets.CIFAR10(str(root), train=train, download=download)
     except (RuntimeError, OSError) as error:
@@ -71,8 +80,7 @@ def load_cifar10(root: Path, train: bool, download: bool, classes: Sequence | No
             f"place {CIFAR10_ARCHIVE} (from https://www.cs.toronto.edu/~kriz/) in {root} "
             f"or its extracted cifar-10-batches-py/ folder there, or set paths.data_dir"
         ) from error
-    images = torch.from_numpy(dataset.data).permute(0, 3, 1, 2).contiguous()
-    return _select(images, torch.tensor(dataset.targets), wanted, "CIFAR-10")
+    return torch.from_numpy(dataset.data).permute(0, 3, 1, 2).contiguous(), torch.tensor(dataset.targets).long()
 
 
 def _select(images: torch.Tensor, labels: torch.Tensor, wanted: list[int] | None, name: str) -> torch.Tensor:

@@ -29,7 +29,8 @@ def fit_images(images: torch.Tensor, image_size: int, channels: int, chunk: int 
         part = images[start : start + chunk]
         if part.shape[-2:] != (image_size, image_size):
             part = _resize_and_crop(part.float(), image_size)
-        out[start : start + chunk] = convert_channels(part.float(), channels).round_().clamp_(0, 255)
+        # not in place: grey -> RGB is an expanded view whose three channels share memory
+        out[start : start + chunk] = convert_channels(part.float(), channels).round().clamp_(0, 255)
     return out
 
 

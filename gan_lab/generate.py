@@ -1,0 +1,75 @@
+"""`gan-lab generate <run dir> n=10000 [out=...] [seed=0] [checkpoint=...]`: samples.npz and a grid PNG.
+
+samples.npz holds `images` (uint8, N x H x W x C) and `z` (float32, N x latent_dim, the noise of
+each image). The same seed gives the same images, and image i is the same for any n.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+from torchvision.utils import save_image
+
+from gan_lab.data.transforms import to_unit_range
+from gan_lab.errors import UserError
+from gan_lab.options import Option, entry_point, integer, parse_options, path, usage
+from gan_lab.rundir import display_path
+from gan_lab.runmodel import CHECKPOINT, DEVICE, generate, latents, load_run
+from gan_lab.tb import image_grid
+
+GRID_IMAGES = 64  # the grid shows the first 64 images, 8 per row: image i sits at row i // 8, column i % 8
+OPTIONS = [
+    Option("n", integer(1), 10000, "number of images"),
+    Option(
+        "out", path, None, "the .npz file to write (default <run dir>/samples.npz; the grid goes next to it as .png)"
+    ),
+    Option("seed", integer(0), 0, "seed of the latent noise: the same seed gives the same images"),
+    CHECKPOINT,
+    Option("batch_size", integer(1), 256, "images per forward pass"),
+    DEVICE,
+]
+SUMMARY = "Samples images from a run's checkpoint (its EMA G when it kept one) into samples.npz and a grid PNG."
+
+
+def save_grid(images: torch.Tensor, file: Path, nrow: int = 8) -> None:
+    """A PNG grid of uint8 N x C x H x W images, `nrow` per row."""
+    file.parent.mkdir(parents=True, exist_ok=True)
+    save_image(image_grid(to_unit_range(images), nrow=nrow), file)
+
+
+def write_samples(images: torch.Tensor, z: torch.Tensor, file: Path) -> None:
+    """samples.npz: images as N x H x W x C uint8, z as float32."""
+    file.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        with open(file, "wb") as f:
+            np.savez_compressed(f, images=images.permute(0, 2, 3, 1).contiguous().numpy(), z=z.float().numpy())
+    except OSError as error:
+        raise UserError(f"could not write {file}: {error.strerror or error}") from None
+
+
+def run(args: list[str]) -> int:
+    o = parse_options("generate", args, OPTIONS)
+    if o.run_dir is None:
+        print(usage("generate", SUMMARY, OPTIONS))
+        return 0
+    loaded = load_run(o.run_dir, o["checkpoint"], o["device"])
+    out = o["out"] or loaded.run_dir / "samples.npz"
+    if out.suffix != ".npz":
+        raise UserError(f"out={out} must end in .npz")
+    z = latents(o["n"], loaded.latent_dim, loaded.cfg.model.latent_dist, o["seed"])
+    images = generate(loaded.G, z, o["batch_size"], loaded.device)
+    write_samples(images, z, out)
+    grid = out.with_suffix(".png")
+    save_grid(images[:GRID_IMAGES], grid)
+    n, c, h, w = images.shape
+    print(
+        f"generated {n} images ({h}x{w}x{c}, seed {o['seed']}) from {loaded.describe()} on {loaded.device}\n"
+        f"wrote {display_path(out)} (images: uint8 N x H x W x C, z: float32 N x {loaded.latent_dim}) "
+        f"and {display_path(grid)} (the first {min(n, GRID_IMAGES)}, image i at row i // 8, column i % 8)"
+    )
+    return 0
+
+
+main = entry_point(run)

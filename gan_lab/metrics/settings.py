@@ -1,0 +1,84 @@
+"""The `metrics` settings (conf/metrics/default.yaml): command-line options of `gan-lab evaluate` and the
+config group read during training, with the same checks for both."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from omegaconf import DictConfig, OmegaConf
+
+from gan_lab.config import config_dir
+from gan_lab.errors import UserError
+from gan_lab.options import Option, boolean, choice, integer, optional_text, path
+
+BEST_BY = ("fid", "kid")  # lower is better for both
+
+
+def defaults() -> DictConfig:
+    return OmegaConf.load(config_dir() / "metrics" / "default.yaml")
+
+
+def _weights(text: str):
+    value = optional_text(text)
+    return None if value is None else path(value)
+
+
+def _features(text: str) -> str:
+    if text != "inception" and "." not in text:
+        raise ValueError(
+            "must be inception or the python path of an nn.Module, e.g. gan_lab.metrics.features.RandomConvFeatures"
+        )
+    return text
+
+
+_PARSERS = {
+    "features": (_features, "inception, or package.module.Class of an nn.Module (uint8 N x 3 x H x W -> N x D)"),
+    "inception_weights": (_weights, "a local Inception-v3 weights file, for machines without internet"),
+    "num_samples": (integer(2), "generated images"),
+    "num_real": (integer(2), "real images (a seeded random subset)"),
+    "kid_subset_size": (integer(2), "KID subset size (lowered to the number of images when there are fewer)"),
+    "diversity_samples": (integer(2), "images compared pairwise for the diversity ratio"),
+    "classifier": (boolean, "mnist / cifar10: class histogram of samples under a small CNN trained on the labels"),
+    "classifier_epochs": (integer(1), "training epochs of that CNN"),
+    "classifier_train": (integer(10), "training images of that CNN"),
+    "batch_size": (integer(1), "images per forward pass"),
+    "best": (choice(*BEST_BY), "during training: the metric that picks checkpoints/best.pt"),
+}
+
+
+TRAINING_ONLY = ("best",)
+
+
+def metric_options() -> list[Option]:
+    """evaluate's `metrics.<key>=value` options, with the defaults of conf/metrics/default.yaml."""
+    base = defaults()
+    return [
+        Option(f"metrics.{key}", parse, base[key], help_)
+        for key, (parse, help_) in _PARSERS.items()
+        if key not in TRAINING_ONLY
+    ]
+
+
+def check(m: DictConfig) -> None:
+    """Every metrics.* value passes the same check as on evaluate's command line (one-line error)."""
+    for key, (parse, _) in _PARSERS.items():
+        value = m.get(key)
+        text = "null" if value is None else str(value).lower() if isinstance(value, bool) else str(value)
+        try:
+            parse(text)
+        except ValueError as error:
+            raise UserError(f"metrics.{key}={value} {error}") from None
+    unknown = sorted(set(m) - set(_PARSERS))
+    if unknown:
+        raise UserError(f"metrics.{unknown[0]} is not a metrics key; keys: {', '.join(_PARSERS)}")
+
+
+def resolve(run_cfg: DictConfig | None, given: dict[str, Any]) -> DictConfig:
+    """Defaults, then the run's own `metrics` config (if it trained with one), then the given values."""
+    merged = defaults()
+    if run_cfg is not None and "metrics" in run_cfg:
+        merged = OmegaConf.merge(merged, run_cfg.metrics)
+    for key, value in given.items():
+        merged[key.removeprefix("metrics.")] = str(value) if isinstance(value, Path) else value
+    return merged

@@ -1,0 +1,143 @@
+"""`gan-lab probe <run dir>`: the DCGAN paper's test of D as a feature extractor.
+
+Every conv layer of D is max-pooled to 4 x 4 (smaller maps stay as they are), the results are
+concatenated and standardised, and a linear classifier is trained on a labelled dataset (MNIST or
+CIFAR-10 train split, resized to the run's image size). Its test accuracy is reported next to the
+same probe on a randomly initialised D of the same architecture: what training taught D.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from gan_lab.data.labelled import LABELLED, load_labelled, subset
+from gan_lab.data.transforms import to_unit_range
+from gan_lab.errors import UserError
+from gan_lab.metrics.classifier import accuracy, fit
+from gan_lab.models import build_models
+from gan_lab.options import Option, entry_point, integer, optional_text, parse_options, path, usage
+from gan_lab.rundir import display_path
+from gan_lab.runmodel import CHECKPOINT, DEVICE, load_run
+from gan_lab.tb import RunWriter
+
+POOLED = 4  # each conv layer's output is max-pooled to POOLED x POOLED, as in the DCGAN paper
+PROBE_FILE = "probe.json"
+OPTIONS = [
+    Option(
+        "dataset",
+        optional_text,
+        None,
+        f"{' or '.join(LABELLED)} (default: the run's dataset when labelled, else mnist)",
+    ),
+    Option("subset", integer(10), 10000, "training images of the probe (a seeded subset of the train split)"),
+    Option("test_subset", integer(10), 10000, "test images (a seeded subset of the test split)"),
+    Option("epochs", integer(1), 30, "training epochs of the linear classifier"),
+    Option("seed", integer(0), 0, "seed of the subsets, the random D and the classifier"),
+    CHECKPOINT,
+    DEVICE,
+    Option("data_dir", path, None, "where MNIST / CIFAR-10 are (default: the run's paths.data_dir)"),
+]
+SUMMARY = (
+    "Linear-probe test accuracy of D's conv features (each layer max-pooled to 4x4) on MNIST or CIFAR-10,\n"
+    "next to the same probe on a randomly initialised D. Writes probe.json and probe/* TensorBoard scalars."
+)
+
+
+def conv_layers(D: nn.Module) -> list[nn.Conv2d]:
+    convs = [m for m in D.modules() if isinstance(m, nn.Conv2d)]
+    if not convs:
+        raise UserError(f"probe needs a convolutional D; {type(D).__name__} has no conv layers")
+    return convs
+
+
+@torch.no_grad()
+def d_features(D: nn.Module, images: torch.Tensor, device: torch.device, batch_size: int = 256) -> torch.Tensor:
+    """uint8 images -> N x F: every conv layer's output max-pooled to 4 x 4 and concatenated (CPU floats)."""
+    pooled: list[torch.Tensor] = []
+
+    def keep(module, inputs, output):  # pools at once: the in-place activation after the conv changes output
+        size = min(POOLED, output.shape[-2], output.shape[-1])
+        pooled.append(F.adaptive_max_pool2d(output.float(), size).flatten(1).cpu())
+
+    handles = [conv.register_forward_hook(keep) for conv in conv_layers(D)]
+    D.eval()
+    batches = []
+    try:
+        for start in range(0, len(images), batch_size):
+            pooled.clear()
+            D(to_unit_range(images[start : start + batch_size].to(device)))
+            batches.append(torch.cat(pooled, dim=1))
+    finally:
+        for handle in handles:
+            handle.remove()
+    return torch.cat(batches)
+
+
+def linear_probe(
+    train_f: torch.Tensor, train_y: torch.Tensor, test_f: torch.Tensor, test_y: torch.Tensor,
+    num_classes: int, epochs: int, seed: int, device: torch.device,
+) -> float:  # fmt: skip
+    """Test accuracy of a linear classifier on standardised features."""
+    mean, std = train_f.mean(0), train_f.std(0).clamp_min(1e-6)
+    torch.manual_seed(seed)
+    model = fit(
+        nn.Linear(train_f.shape[1], num_classes), (train_f - mean) / std, train_y, epochs, device,
+        batch_size=256, lr=1e-3, weight_decay=1e-4, seed=seed,
+    )  # fmt: skip
+    return accuracy(model, (test_f - mean) / std, test_y, device)
+
+
+def run(args: list[str]) -> int:
+    o = parse_options("probe", args, OPTIONS)
+    if o.run_dir is None:
+        print(usage("probe", SUMMARY, OPTIONS))
+        return 0
+    loaded = load_run(o.run_dir, o["checkpoint"], o["device"])
+    cfg = loaded.cfg
+    name = o["dataset"] or (cfg.dataset.name if cfg.dataset.name in LABELLED else "mnist")
+    if name not in LABELLED:
+        raise UserError(f"gan-lab probe: dataset={name} must be one of {', '.join(LABELLED)}")
+    data_dir = o["data_dir"] or Path(str(cfg.paths.data_dir)).expanduser()
+    size, channels = cfg.dataset.image_size, cfg.dataset.channels
+    train_x, train_y, names = load_labelled(name, data_dir, True, size, channels)
+    test_x, test_y, _ = load_labelled(name, data_dir, False, size, channels)
+    train_x, train_y = subset(train_x, train_y, o["subset"], o["seed"])
+    test_x, test_y = subset(test_x, test_y, o["test_subset"], o["seed"])
+
+    torch.manual_seed(o["seed"])
+    random_D = build_models(cfg)[1].to(loaded.device)
+    results = {}
+    for label, D in (("trained", loaded.D), ("random", random_D)):
+        train_f, test_f = d_features(D, train_x, loaded.device), d_features(D, test_x, loaded.device)
+        results[label] = linear_probe(
+            train_f, train_y, test_f, test_y, len(names), o["epochs"], o["seed"], loaded.device
+        )
+
+    record = {
+        "checkpoint": display_path(loaded.checkpoint), "step": loaded.step, "dataset": name,
+        "image_size": size, "channels": channels, "num_train": len(train_x), "num_test": len(test_x),
+        "features": int(train_f.shape[1]), "epochs": o["epochs"], "seed": o["seed"],
+        "accuracy_trained_D": results["trained"], "accuracy_random_D": results["random"],
+    }  # fmt: skip
+    (loaded.run_dir / PROBE_FILE).write_text(json.dumps(record, indent=2) + "\n")
+    writer = RunWriter(loaded.run_dir)
+    writer.scalars(
+        loaded.step, {"probe/accuracy_trained_D": results["trained"], "probe/accuracy_random_D": results["random"]}
+    )
+    writer.close()
+    print(
+        f"linear probe of D from {loaded.describe()} on {name} at {size} px ({channels} channel(s)): "
+        f"{len(train_x)} train / {len(test_x)} test images, {train_f.shape[1]} features\n"
+        f"  test accuracy, trained D  {results['trained']:.2%}\n"
+        f"  test accuracy, random D   {results['random']:.2%}\n"
+        f"wrote {display_path(loaded.run_dir / PROBE_FILE)} and probe/* scalars at step {loaded.step} in TensorBoard"
+    )
+    return 0
+
+
+main = entry_point(run)
