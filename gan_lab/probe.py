@@ -131,7 +131,7 @@ def run(args: list[str]) -> int:
     )
     writer.close()
     print(
-        f"linear probe of D from {loaded.describe()} on {name} at {size} px ({channels} channel(s)): "
+        f"linear probe of D from {loaded.describe('D')} on {name} at {size} px ({channels} channel(s)): "
         f"{len(train_x)} train / {len(test_x)} test images, {train_f.shape[1]} features\n"
         f"  test accuracy, trained D  {results['trained']:.2%}\n"
         f"  test accuracy, random D   {results['random']:.2%}\n"

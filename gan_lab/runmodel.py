@@ -50,9 +50,9 @@ class LoadedRun:
     def latent_dim(self) -> int:
         return int(self.cfg.model.latent_dim)
 
-    def describe(self) -> str:
-        """'checkpoints/step_000004.pt (step 4, G_ema)'."""
-        return f"{display_path(self.checkpoint)} (step {self.step}, {self.G_name})"
+    def describe(self, net: str = "G") -> str:
+        """'checkpoints/step_000004.pt (step 4, G_ema)', or '(step 4, D)' for net='D'."""
+        return f"{display_path(self.checkpoint)} (step {self.step}, {self.G_name if net == 'G' else net})"
 
 
 def device_option(name: str) -> torch.device:

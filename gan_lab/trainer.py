@@ -21,6 +21,7 @@ from gan_lab.data import to_unit_range
 from gan_lab.doctor.monitor import Doctor
 from gan_lab.ema import EMA
 from gan_lab.errors import RunStopped
+from gan_lab.evalhook import TrainingEval
 from gan_lab.labels import LabelTricks, instance_noise_std
 from gan_lab.losses import build_loss, gradient_penalty
 from gan_lab.models import parameterised_layers
@@ -79,6 +80,8 @@ class Trainer:
         # The GAN doctor: static checks now, then detectors fed from _log and _write_samples.
         self.doctor = Doctor(cfg, run_dir, flipped=self.labels.real_value < self.labels.fake_value)
         self.doctor.check_models(self.G, self.D, cfg)
+        # FID/KID etc. every trainer.eval_every steps (0: off) and checkpoints/best.pt (gan_lab/evalhook.py)
+        self.evaluator = TrainingEval(cfg, run_dir, device) if self.t.get("eval_every") else None
 
     # ----------------------------------------------------------------- the step
     def sample_latent(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
@@ -168,6 +171,8 @@ class Trainer:
                     self._write_samples(step)
                 if (t.checkpoint_every and step % t.checkpoint_every == 0) or last:
                     self.save_checkpoint(step)
+                if self.evaluator is not None and self.evaluator.due(step, last):
+                    self.evaluator.run(step, self)
                 progress.advance()
         finally:
             progress.close()

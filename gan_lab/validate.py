@@ -22,6 +22,7 @@ from gan_lab.choices import (
     UPSAMPLE_MODES,
 )
 from gan_lab.errors import UserError, did_you_mean
+from gan_lab.metrics.settings import check as check_metrics
 
 G_NORMS = tuple(n for n in NORMS if n != "spectral")
 OUTPUTS = ("tanh", "sigmoid", "none")
@@ -88,6 +89,9 @@ def validate_config(cfg: DictConfig) -> None:
     if cfg.resume is not None and not isinstance(cfg.resume, str):
         raise UserError(f"resume={cfg.resume} must be a path to a run directory or a checkpoint file")
     _validate_doctor(cfg.doctor)
+    at_least("trainer.eval_every", cfg.trainer.get("eval_every", 0), 0, integer=True)
+    if "metrics" in cfg:
+        check_metrics(cfg.metrics)
 
 
 def _validate_dataset(ds: DictConfig) -> None:

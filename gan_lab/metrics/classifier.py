@@ -9,20 +9,19 @@ import torch.nn.functional as F
 
 
 class SmallCNN(nn.Module):
-    """uint8 N x C x S x S images -> class logits: two conv blocks, global pooling, a linear layer."""
+    """uint8 N x C x S x S images -> class logits: two conv + max-pool blocks, a 4 x 4 map, two linear layers."""
 
     def __init__(self, channels: int, num_classes: int, width: int = 32):
         super().__init__()
-        self.features = nn.Sequential(
-            nn.Conv2d(channels, width, 3, padding=1), nn.BatchNorm2d(width), nn.ReLU(), nn.MaxPool2d(2),
-            nn.Conv2d(width, 2 * width, 3, padding=1), nn.BatchNorm2d(2 * width), nn.ReLU(), nn.MaxPool2d(2),
-            nn.Conv2d(2 * width, 2 * width, 3, padding=1), nn.ReLU(), nn.AdaptiveAvgPool2d(1),
+        self.net = nn.Sequential(
+            nn.Conv2d(channels, width, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),  # width x S/2 x S/2
+            nn.Conv2d(width, 2 * width, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),  # 2 width x S/4 x S/4
+            nn.AdaptiveAvgPool2d(4), nn.Flatten(),  # 2 width * 16
+            nn.Linear(2 * width * 16, 128), nn.ReLU(), nn.Linear(128, num_classes),
         )  # fmt: skip
-        self.head = nn.Linear(2 * width, num_classes)
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
-        x = images.float().div(127.5).sub(1.0) if images.dtype == torch.uint8 else images
-        return self.head(self.features(x).flatten(1))
+        return self.net(images.float().div(127.5).sub(1.0) if images.dtype == torch.uint8 else images)
 
 
 def fit(
