@@ -95,7 +95,7 @@ def _write_pngs(images: np.ndarray, folder: Path) -> None:
 class GanLabLoop:
     """gan-lab's own trainer, built from the config exactly as `gan-lab train` builds it."""
 
-    def __init__(self, case: Case, folder: Path, device: str, run_dir: Path, log_every: int):
+    def __init__(self, overrides: list[str], device: str, run_dir: Path, log_every: int):
         from gan_lab.data import build_image_source
         from gan_lab.models import build_models
         from gan_lab.preflight import compose_config
@@ -103,8 +103,8 @@ class GanLabLoop:
         from gan_lab.trainer import Trainer
 
         self.cfg = compose_config([
-            "dataset=image_folder", f"dataset.path={folder}", *case.overrides, f"trainer.device={device}",
-            f"trainer.log_every={log_every}", "trainer.sample_every=1000000", "trainer.checkpoint_every=0",
+            *overrides, f"trainer.device={device}", f"trainer.log_every={log_every}",
+            "trainer.sample_every=1000000", "trainer.checkpoint_every=0",
         ])  # fmt: skip
         self.device = torch.device(device)
         configure_backend(self.device)
@@ -202,7 +202,8 @@ def peak_memory_mb(device: torch.device) -> float:
 # ---------------------------------------------------------------------------------------------- main
 def run_case(case: Case, scratch: Path, device: str, rounds: int, steps: int, warmup: int) -> dict:
     folder = image_root(case.data, scratch)
-    ours = GanLabLoop(case, folder / "images", device, scratch / f"run_{case.name}", log_every=50)
+    data = ["dataset=image_folder", f"dataset.path={folder / 'images'}"]
+    ours = GanLabLoop([*data, *case.overrides], device, scratch / f"run_{case.name}", log_every=50)
     reference = ReferenceLoop(ours.G, ours.D, folder, ours.cfg.dataset.image_size, ours.cfg.dataset.channels,
                               case.batch_size, ours.cfg.model.latent_dim, ours.device)  # fmt: skip
     no_sync = lambda: None  # noqa: E731  (the reference syncs every step through .item())

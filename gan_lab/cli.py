@@ -55,12 +55,5 @@ def main(argv: list[str] | None = None) -> int:
         report_and_exit(
             UserError(f"unknown command '{command}'{did_you_mean(command, COMMANDS)}; commands: {', '.join(COMMANDS)}")
         )
-    if command == "train":
-        from gan_lab.config import check_group_choices
-
-        try:
-            check_group_choices(args)
-        except UserError as error:
-            report_and_exit(error)
     module = importlib.import_module(COMMANDS[command][0])
     return module.main(args) or 0

@@ -19,7 +19,7 @@ from gan_lab.rundir import checkpoints, is_run_dir
 RESUMABLE_CHANGES = (
     "resume", "paths.data_dir", "dataset.path", "trainer.steps", "trainer.log_every", "trainer.sample_every",
     "trainer.checkpoint_every", "trainer.keep_checkpoints", "trainer.device", "trainer.num_workers",
-    "trainer.on_nan", "trainer.preload_max_mb", "doctor",
+    "trainer.on_nan", "trainer.preload_max_mb", "trainer.compile", "doctor",
     "trainer.eval_every", "metrics",
 )  # fmt: skip
 _PLAIN = re.compile(r"[\w./\-~:]+")

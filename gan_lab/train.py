@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 import sys
 from pathlib import Path
 
@@ -13,8 +12,10 @@ from hydra.types import RunMode
 from omegaconf import DictConfig
 
 from gan_lab import runname  # noqa: F401  (registers ${gan_lab_job_name:}, used by hydra.sweep.subdir)
+from gan_lab import distributed
 from gan_lab.config import config_dir
 from gan_lab.errors import UserError, report_and_exit
+from gan_lab.rundir import display_path
 from gan_lab.validate import validate_config
 
 log = logging.getLogger("gan_lab.train")
@@ -23,22 +24,49 @@ log = logging.getLogger("gan_lab.train")
 def run_training(cfg: DictConfig, run_dir: Path) -> dict:
     """Everything `gan-lab train` does inside one run directory; returns the summary."""
     validate_config(cfg)  # before torch loads: a typo costs a second, not ten
+    world = distributed.world_from_env()
+    if world.is_main:
+        check_writable(run_dir)
+    try:
+        return _train(cfg, run_dir, world)
+    finally:
+        if world.size > 1:
+            distributed.finish(world)
+
+
+def _train(cfg: DictConfig, run_dir: Path, world: distributed.World) -> dict:
+    from gan_lab.checkpoint import load_checkpoint
     from gan_lab.data import build_image_source
     from gan_lab.models import build_models
+    from gan_lab.resume import check_resumable
     from gan_lab.runtime import configure_backend, resolve_device, seed_everything
     from gan_lab.trainer import Trainer
 
-    device = resolve_device(cfg.trainer.device)
-    configure_backend(device)
-    seed_everything(cfg.trainer.seed)
+    checkpoint = None
+    if cfg.resume:  # already checked before Hydra started (resume.hydra_arguments); cheap to repeat
+        path = Path(cfg.resume)
+        checkpoint = load_checkpoint(path)
+        check_resumable(checkpoint, cfg, path)
+    if world.size > 1:
+        device = distributed.start(world, cfg.trainer.device)
+        run_dir = distributed.shared_run_dir(world, run_dir)
+    else:
+        device = resolve_device(cfg.trainer.device)
+    configure_backend(device, cfg.trainer.deterministic)
+    seed_everything(cfg.trainer.seed + world.rank)  # own noise per rank; DDP gives every rank rank 0's weights
     G, D = build_models(cfg)  # the Trainer's doctor checks them before training
-    source = build_image_source(cfg, device)
+    source = build_image_source(cfg, device, shard=(world.rank, world.size))
+    trainer = Trainer(cfg, G, D, source, run_dir, device, world)
+    if checkpoint is not None:
+        trainer.load_state_dict(checkpoint, path)
+        log.info(f"resuming {display_path(run_dir)} from step {trainer.step} ({display_path(path)})")
+    processes = f" x {world.size} processes" if world.size > 1 else ""
     log.info(
         f"training {cfg.model.name} on {cfg.dataset.name} ({len(source)} images, "
-        f"{cfg.dataset.image_size} px, {cfg.dataset.channels} ch) for {cfg.trainer.steps} steps on {device}"
+        f"{cfg.dataset.image_size} px, {cfg.dataset.channels} ch) for {cfg.trainer.steps} steps on {device}{processes}"
     )
-    summary = Trainer(cfg, G, D, source, run_dir, device).fit()
-    shown = _relative(run_dir)
+    summary = trainer.fit()
+    shown = display_path(run_dir)
     log.info(
         f"done: {summary['steps']} steps in {summary['wall_time_s']:.0f} s ({summary['img_per_s']:,.0f} img/s); "
         f"run dir {shown}\n  view it: tensorboard --logdir {shown}   (or: gan-lab board {shown})"
@@ -46,12 +74,15 @@ def run_training(cfg: DictConfig, run_dir: Path) -> dict:
     return summary
 
 
-def _relative(path: Path) -> str:
-    """The path as the user would type it: relative to the working directory when inside it."""
+def check_writable(run_dir: Path) -> None:
+    """Fail before training, not at the first checkpoint, when the run directory cannot be written."""
+    probe = run_dir / ".write_test"
     try:
-        return os.path.relpath(path) if path.resolve().is_relative_to(Path.cwd()) else str(path)
-    except ValueError:
-        return str(path)
+        run_dir.mkdir(parents=True, exist_ok=True)
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as error:
+        raise UserError(f"run directory {run_dir} cannot be written ({error.strerror or error}); choose another hydra.run.dir") from None
 
 
 @hydra.main(version_base="1.3", config_path=str(config_dir()), config_name="train")
@@ -67,8 +98,36 @@ def _hydra_main(cfg: DictConfig) -> dict | None:
         report_and_exit(error)
 
 
+def hydra_arguments(args: list[str]) -> list[str]:
+    """Check the command line before Hydra writes anything; expand resume= into the run's own overrides."""
+    from gan_lab import preflight, resume
+
+    flags, overrides = preflight.split_arguments(args)
+    parsed = preflight.parse_overrides(overrides)
+    preflight.check_group_choices(parsed)
+    if any(flag in ("--help", "-h", "--hydra-help", "--info", "-i", "--cfg", "-c", "--shell-completion", "-sc") for flag in flags):
+        return args  # nothing runs: Hydra prints what was asked
+    preflight.check_keys(parsed)
+    multirun = any(flag in ("-m", "--multirun") for flag in flags)
+    world = distributed.world_from_env()
+    if multirun and world.size > 1:
+        raise UserError("torchrun runs one training over several processes; drop -m (a sweep launcher spreads jobs over GPUs)")
+    preflight.check_output_dir(parsed, multirun)
+    resuming = any(o.key_or_group == "resume" and o.value() is not None for o in parsed)
+    if not multirun and not resuming:
+        # A single run's bad value fails here, before Hydra makes a run directory for it; a sweep's
+        # bad combination fails in its own job and the sweep goes on.
+        validate_config(preflight.compose_config(overrides))
+        preflight.check_fresh_run_dir(parsed)
+    return [*resume.hydra_arguments(flags, overrides, parsed), *distributed.hydra_overrides_for_workers(world)]
+
+
 def main(args: list[str]) -> int:
     """Hand every argument after `train` to Hydra (overrides, -m, --cfg job, --help, ...)."""
+    try:
+        args = hydra_arguments(args)
+    except UserError as error:
+        report_and_exit(error)
     sys.argv = ["gan-lab train", *args]
     _hydra_main()
     return 0

@@ -1,26 +1,37 @@
 """The training loop: a D step and a G step per iteration, logging and samples every N steps.
 
 The step stays free of host-device syncs: losses and D's outputs are summed on the device and
-read back once per logging step, and gradient norms are only computed on logging steps.
+read back once per logging step, and gradient norms are only computed on logging steps. The first
+step with a non-finite loss is also tracked on the device and read back with them.
+
+A run is resumable at every checkpoint: weights, optimisers, EMA, every RNG, the data order and the
+partial logging interval are saved, so N + N steps with a resume in between equal 2N steps straight.
 """
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
+import signal
+import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import torch
 import torch.nn as nn
+from torch.autograd.profiler import record_function
 from omegaconf import DictConfig, OmegaConf
 from torchvision.utils import save_image
 
-from gan_lab.checkpoint import save_atomic
+from gan_lab.checkpoint import load_module_state, prune_checkpoints, save_atomic
 from gan_lab.data import to_unit_range
 from gan_lab.doctor.monitor import Doctor
 from gan_lab.ema import EMA
-from gan_lab.errors import RunStopped
+from gan_lab import distributed
+from gan_lab.distributed import SINGLE, World
+from gan_lab.errors import RunStopped, UserError
 from gan_lab.evalhook import TrainingEval
 from gan_lab.labels import LabelTricks, instance_noise_std
 from gan_lab.losses import build_loss, gradient_penalty
@@ -28,13 +39,28 @@ from gan_lab.models import parameterised_layers
 from gan_lab.optim import build_optimizers, clip_gradients
 from gan_lab.progress import Progress
 from gan_lab.rundir import display_path
-from gan_lab.runtime import resolve_precision
+from gan_lab.runtime import resolve_precision, rng_state, set_rng_state
 from gan_lab.tb import RunWriter, image_grid
 
 log = logging.getLogger(__name__)
 
 # What the loop sums on the device every step and logs as interval means.
 STAT_TAGS = ("loss/D", "loss/G", "prob/D_real", "prob/D_fake")
+# trainer.on_nan=skip_step gives up after this many skipped steps in a row.
+MAX_CONSECUTIVE_SKIPS = 25
+EXIT_CODES = {signal.SIGINT: 130, signal.SIGTERM: 143}
+# A repeat within this many seconds is the same Ctrl-C delivered twice (`uv run` forwards it to its child).
+SIGNAL_REPEAT_S = 1.0
+
+
+def _first_line(error: BaseException) -> str:
+    return (str(error).strip().splitlines() or [type(error).__name__])[0][:200]
+
+
+def _is_compile_error(error: BaseException) -> bool:
+    """An error raised by torch.compile's machinery (dynamo, inductor, a backend), not by the model."""
+    module = type(error).__module__ or ""
+    return module.startswith(("torch._dynamo", "torch._inductor")) or "compile" in type(error).__name__.lower()
 
 
 def layer_grad_norms(layers: list[tuple[str, list[nn.Parameter]]]) -> torch.Tensor:
@@ -55,13 +81,17 @@ def layer_grad_norms(layers: list[tuple[str, list[nn.Parameter]]]) -> torch.Tens
 class Trainer:
     """Owns G, D, their optimisers and the run directory's outputs for one training run."""
 
-    def __init__(self, cfg: DictConfig, G: nn.Module, D: nn.Module, source, run_dir: Path, device: torch.device):
-        self.cfg, self.t = cfg, cfg.trainer
+    def __init__(self, cfg: DictConfig, G: nn.Module, D: nn.Module, source, run_dir: Path, device: torch.device,
+                 world: World = SINGLE):  # fmt: skip
+        self.cfg, self.t, self.world = cfg, cfg.trainer, world
         self.memory_format = torch.channels_last if self.t.channels_last else torch.contiguous_format
         self.amp_dtype = resolve_precision(self.t.precision, device)
         self.G = G.to(device, memory_format=self.memory_format)
         self.D = D.to(device, memory_format=self.memory_format)
         self.source, self.run_dir, self.device = source, run_dir, device
+        self._use_eager_modules()
+        if self.t.compile:
+            self._use_compiled_modules()
         self.opt_G, self.opt_D = build_optimizers(cfg.optim, self.G, self.D, device)
         self.loss = build_loss(cfg.loss)
         self.labels = LabelTricks.from_config(cfg.tricks)
@@ -74,6 +104,11 @@ class Trainer:
         self.step = 0
         self._sums = torch.zeros(len(STAT_TAGS), device=device)
         self._count = 0
+        self._first_nonfinite = torch.full((), -1, dtype=torch.long, device=device)
+        self.skip_nonfinite = self.t.on_nan == "skip_step"
+        self.skipped_steps = self._skips_in_a_row = 0
+        self.last_checkpoint: Path | None = None
+        self._signal: int | None = None
         self._norms: dict[str, torch.Tensor] = {}
         self.last_logged: dict[str, float] = {}
         self.last_grid: Path | None = None
@@ -81,7 +116,7 @@ class Trainer:
         self.doctor = Doctor(cfg, run_dir, flipped=self.labels.real_value < self.labels.fake_value)
         self.doctor.check_models(self.G, self.D, cfg)
         # FID/KID etc. every trainer.eval_every steps (0: off) and checkpoints/best.pt (gan_lab/evalhook.py)
-        self.evaluator = TrainingEval(cfg, run_dir, device) if self.t.get("eval_every") else None
+        self.evaluator = TrainingEval(cfg, run_dir, device) if self.t.get("eval_every") and world.is_main else None
 
     # ----------------------------------------------------------------- the step
     def sample_latent(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
@@ -99,100 +134,350 @@ class Trainer:
         return images + std * torch.randn_like(images) if std > 0 else images
 
     def train_step(self, step: int, record_norms: bool) -> None:
-        """optim.d_steps D updates on fresh batches, then one G update on the last generated batch."""
+        """optim.d_steps D updates on fresh batches, then one G update on the last generated batch.
+
+        The profiler ranges (gan_lab/data, D step, G step) give the benchmark its step-time breakdown.
+        """
         o, tricks = self.cfg.optim, self.cfg.tricks
         noise_std = instance_noise_std(tricks.instance_noise, tricks.instance_noise_steps, step)
         for d_step in range(o.d_steps):
-            real = to_unit_range(self.source.next_batch()).contiguous(memory_format=self.memory_format)
-            with self.autocast():
-                fake = self.G(self.sample_latent(real.shape[0]))
-                # D: real batch -> real target, generated batch (detached) -> fake target
-                real_out = self.D(self._with_instance_noise(real, noise_std)).float()
-                fake_out = self.D(self._with_instance_noise(fake.detach(), noise_std)).float()
-            real_target, fake_target = (
-                self.labels.d_targets(real_out, fake_out) if self.loss.uses_labels else (None, None)
-            )
-            loss_D = self.loss.d_loss(real_out, fake_out, real_target, fake_target)
-            if self.loss.gp_weight:
-                with self.autocast():
-                    loss_D = loss_D + self.loss.gp_weight * gradient_penalty(self.D, real, fake.detach())
-            self.opt_D.zero_grad(set_to_none=True)
-            loss_D.backward()
-            clip_gradients(self.D, o.clip_value, o.clip_norm)
-            if record_norms and d_step == o.d_steps - 1:
-                self._norms["D"] = layer_grad_norms(self.d_layers)
-            self.opt_D.step()
+            with record_function("gan_lab/data"):
+                real = to_unit_range(self.source.next_batch()).contiguous(memory_format=self.memory_format)
+            last_d_step = d_step == o.d_steps - 1
+            with record_function("gan_lab/D step"):
+                fake, real_out, fake_out, loss_D, finite = self._d_step(real, noise_std, record_norms and last_d_step, last_d_step)
+        with record_function("gan_lab/G step"):
+            loss_G, finite_G = self._g_step(fake, noise_std, record_norms)
+        finite = finite and finite_G
+        if self.ema is not None and finite:
+            self.ema.update(step)
 
-        # G: make D call the generated batch real; D's weights need no gradients here
+        stats = torch.stack([loss_D, loss_G, torch.sigmoid(real_out).mean(), torch.sigmoid(fake_out).mean()]).detach()
+        if self.skip_nonfinite:
+            self._count_skips(step, finite)
+            if not finite:
+                return
+        else:  # remember the first non-finite step without a host-device sync
+            first = (self._first_nonfinite < 0) & ~torch.isfinite(stats).all()
+            self._first_nonfinite = torch.where(first, step, self._first_nonfinite)
+        self._sums += stats
+        self._count += 1
+
+    def _d_step(self, real: torch.Tensor, noise_std: float, record_norms: bool, for_g_step: bool):
+        """One D update: real batch -> real target, generated batch (detached) -> fake target.
+
+        Only the batch the G step will reuse (for_g_step) keeps G's graph.
+        """
+        o = self.cfg.optim
+        with self.autocast():
+            with torch.set_grad_enabled(for_g_step):
+                fake = (self.G_train if for_g_step else self.G)(self.sample_latent(real.shape[0]))
+            real_out = self.D_train(self._with_instance_noise(real, noise_std)).float()
+            fake_out = self.D_train(self._with_instance_noise(fake.detach(), noise_std)).float()
+        real_target, fake_target = self.labels.d_targets(real_out, fake_out) if self.loss.uses_labels else (None, None)
+        loss_D = self.loss.d_loss(real_out, fake_out, real_target, fake_target)
+        if self.loss.gp_weight:
+            with self.autocast():
+                loss_D = loss_D + self.loss.gp_weight * gradient_penalty(self.D, real, fake.detach())
+        self.opt_D.zero_grad(set_to_none=True)
+        loss_D.backward()
+        clip_gradients(self.D, o.clip_value, o.clip_norm)
+        if record_norms:
+            self._norms["D"] = layer_grad_norms(self.d_layers)
+        finite = self._apply(self.opt_D, loss_D, self.D)
+        return fake, real_out, fake_out, loss_D, finite
+
+    def _g_step(self, fake: torch.Tensor, noise_std: float, record_norms: bool) -> tuple[torch.Tensor, bool]:
+        """One G update: make D call the generated batch real; D's weights need no gradients here.
+
+        D is called unwrapped: under torchrun only G's gradients are averaged in this step.
+        """
+        o = self.cfg.optim
         self.D.requires_grad_(False)
         with self.autocast():
-            gen_out = self.D(self._with_instance_noise(fake, noise_std)).float()
+            gen_out = self.D_for_G(self._with_instance_noise(fake, noise_std)).float()
         loss_G = self.loss.g_loss(gen_out, self.labels.real_value, self.labels.fake_value)
         self.opt_G.zero_grad(set_to_none=True)
         loss_G.backward()
         clip_gradients(self.G, o.clip_value, o.clip_norm)
         if record_norms:
             self._norms["G"] = layer_grad_norms(self.g_layers)
-        self.opt_G.step()
+        finite = self._apply(self.opt_G, loss_G, self.G)
         self.D.requires_grad_(True)
-        if self.ema is not None:
-            self.ema.update(step)
+        return loss_G, finite
 
-        stats = torch.stack([loss_D, loss_G, torch.sigmoid(real_out).mean(), torch.sigmoid(fake_out).mean()])
-        self._sums += stats.detach()
-        self._count += 1
+    # ----------------------------------------------------------------- module wrappers
+    def _use_eager_modules(self) -> None:
+        """What the steps call: G and D as they are, in DistributedDataParallel under torchrun.
+
+        The G step calls D unwrapped: only G's gradients are averaged there.
+        """
+        wrap = (lambda m: distributed.wrap(m, self.world, self.device)) if self.world.size > 1 else (lambda m: m)
+        self.G_train, self.D_train, self.D_for_G = wrap(self.G), wrap(self.D), self.D
+        self._compiled = self._compile_checked = False
+
+    def _use_compiled_modules(self) -> None:
+        """trainer.compile=true: torch.compile the modules the steps call (compiled at the first step)."""
+        try:
+            self.G_train, self.D_train, self.D_for_G = (torch.compile(m) for m in (self.G_train, self.D_train, self.D_for_G))
+        except Exception as error:  # torch.compile unsupported on this platform or Python
+            log.warning(f"warning: trainer.compile=true but torch.compile is unavailable ({_first_line(error)}); running eager")
+            return
+        self._compiled = True
+
+    def _first_compiled_step(self, step: int, record_norms: bool) -> None:
+        """The first step compiles; if compiling fails (no C++ compiler, unsupported op), redo it eagerly."""
+        before = copy.deepcopy({"rng": torch.get_rng_state(), "data": self.source.state_dict(),
+                                **{k: getattr(self, k).state_dict() for k in ("G", "D", "opt_G", "opt_D")}})  # fmt: skip
+        try:
+            self.train_step(step, record_norms)
+        except Exception as error:
+            if not _is_compile_error(error):
+                raise
+            log.warning(f"warning: torch.compile failed ({_first_line(error)}); continuing without trainer.compile")
+            torch.set_rng_state(before.pop("rng"))
+            self.source.load_state_dict(before.pop("data"))
+            for key, state in before.items():
+                getattr(self, key).load_state_dict(state)
+            self._use_eager_modules()
+            self.train_step(step, record_norms)
+        self._compile_checked = True
+
+    def _apply(self, optimizer: torch.optim.Optimizer, loss: torch.Tensor, model: nn.Module) -> bool:
+        """optimizer.step(), except under trainer.on_nan=skip_step when the loss or a gradient is non-finite.
+
+        skip_step checks every step, which costs one host-device sync per step.
+        """
+        if self.skip_nonfinite:
+            grads = [p.grad for p in model.parameters() if p.grad is not None]
+            finite = torch.isfinite(loss) & torch.isfinite(torch.stack(torch._foreach_norm(grads))).all()
+            if not bool(finite):
+                optimizer.zero_grad(set_to_none=True)
+                return False
+        optimizer.step()
+        return True
+
+    def _count_skips(self, step: int, finite: bool) -> None:
+        if finite:
+            self._skips_in_a_row = 0
+            return
+        self.skipped_steps += 1
+        self._skips_in_a_row += 1
+        if self._skips_in_a_row >= MAX_CONSECUTIVE_SKIPS:
+            self._diverged(step, f"{MAX_CONSECUTIVE_SKIPS} steps in a row with non-finite losses or gradients")
 
     # ----------------------------------------------------------------- the loop
     def fit(self) -> dict:
-        """Train to trainer.steps; write TensorBoard, sample grids, a checkpoint and summary.json."""
-        t = self.t
-        self.writer = RunWriter(self.run_dir)
-        self.writer.config(OmegaConf.to_yaml(self.cfg))
-        self.writer.layout([n for n, _ in self.g_layers], [n for n, _ in self.d_layers])
-        self.writer.grid("real", image_grid(to_unit_range(self.source.preview(t.num_samples))), 0)
-        self.doctor.start(self.writer, to_unit_range(self.source.preview(t.num_samples)), self.step)
-        progress = Progress(total=t.steps, initial=self.step)
-        started = interval_start = time.perf_counter()
-        interval_images = 0
+        """Train to trainer.steps; write TensorBoard, sample grids, checkpoints and summary.json.
+
+        Ctrl-C / SIGTERM finish the current step, save a checkpoint and raise RunStopped (exit 130 / 143).
+        """
+        self.begin()
+        progress = Progress(total=self.t.steps, initial=self.step)
+        started = time.perf_counter()
         first_step = self.step
         try:
-            for step in range(self.step + 1, t.steps + 1):
-                last = step == t.steps
-                log_now = step % t.log_every == 0 or last
-                self.train_step(step, record_norms=log_now)
-                self.step = step
-                interval_images += t.batch_size
-                if log_now:
-                    img_per_s = interval_images / (time.perf_counter() - interval_start)
-                    self._log(step, img_per_s)
-                    progress.report(step, self.last_logged["loss/D"], self.last_logged["loss/G"], img_per_s)
-                    interval_start, interval_images = time.perf_counter(), 0
-                if step % t.sample_every == 0 or last:
-                    self._write_samples(step)
-                if (t.checkpoint_every and step % t.checkpoint_every == 0) or last:
-                    self.save_checkpoint(step)
-                if self.evaluator is not None and self.evaluator.due(step, last):
-                    self.evaluator.run(step, self)
-                progress.advance()
+            with self._signals_caught():
+                for step in range(self.step + 1, self.t.steps + 1):
+                    self.run_step(step, last=step == self.t.steps, progress=progress)
+                    progress.advance()
+                    if self._signal:
+                        self._stop_for_signal(step)
+        except RunStopped as stop:
+            progress.close()
+            self._write_summary(time.perf_counter() - started, first_step, stop.status, str(stop))
+            raise
         finally:
             progress.close()
+            self.end()
+        return self._write_summary(time.perf_counter() - started, first_step)
+
+    def begin(self) -> None:
+        """Open the run's TensorBoard files (and write the config, layout and real grid on a fresh run)."""
+        t = self.t
+        fresh = self.step == 0
+        self._interval_start, self._interval_images = time.perf_counter(), 0
+        if not self.world.is_main:
+            return
+        # On resume, events the killed process logged after its last checkpoint are dropped.
+        self.writer = RunWriter(self.run_dir, purge_step=None if fresh else self.step + 1)
+        if fresh:
+            self.writer.config(OmegaConf.to_yaml(self.cfg))
+            self.writer.layout([n for n, _ in self.g_layers], [n for n, _ in self.d_layers])
+            self.writer.grid("real", image_grid(to_unit_range(self.source.preview(t.num_samples))), 0)
+        self.doctor.start(self.writer, to_unit_range(self.source.preview(t.num_samples)), self.step)
+
+    def run_step(self, step: int, last: bool, progress: Progress | None = None) -> None:
+        """One training step and whatever falls due at it: logging, samples, a checkpoint."""
+        t = self.t
+        log_now = step % t.log_every == 0 or last
+        if self._compiled and not self._compile_checked:
+            self._first_compiled_step(step, log_now)
+        else:
+            self.train_step(step, record_norms=log_now)
+        self.step = step
+        self._interval_images += t.batch_size * self.world.size
+        if self.world.size > 1 and distributed.any_rank(self._signal is not None):
+            self._signal = self._signal or signal.SIGTERM  # every rank stops after the same step
+        if log_now:
+            with record_function("gan_lab/logging"):
+                img_per_s = self._interval_images / (time.perf_counter() - self._interval_start)
+                self._log(step, img_per_s)
+            if progress is not None and self.world.is_main:
+                progress.report(step, self.last_logged["loss/D"], self.last_logged["loss/G"], img_per_s)
+            self._interval_start, self._interval_images = time.perf_counter(), 0
+        if (step % t.sample_every == 0 or last) and self.world.is_main:
+            self._write_samples(step)
+        if (t.checkpoint_every and step % t.checkpoint_every == 0) or last or self._signal:
+            self.save_checkpoint(step)
+        if self.evaluator is not None and self.evaluator.due(step, last):
+            self.evaluator.run(step, self)
+
+    def end(self) -> None:
+        """Save the doctor's diagnoses and close the event files."""
+        if self.world.is_main:
             self.doctor.save()
             self.writer.close()
-        wall = time.perf_counter() - started
-        return self._write_summary(wall, (self.step - first_step) * t.batch_size / max(wall, 1e-9))
+
+    @contextmanager
+    def _signals_caught(self):
+        """SIGINT/SIGTERM ask the loop to stop after the current step; a second one stops at once."""
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+
+        first_at = 0.0
+
+        def handler(signum, frame):
+            nonlocal first_at
+            if self._signal is None:
+                self._signal, first_at = signum, time.monotonic()
+                log.warning(f"{signal.Signals(signum).name}: finishing step {self.step + 1} and saving a checkpoint")
+            elif time.monotonic() - first_at > SIGNAL_REPEAT_S:
+                kept = display_path(self.last_checkpoint) if self.last_checkpoint else "none"
+                raise RunStopped(
+                    f"stopped at once by a second {signal.Signals(signum).name} during step {self.step + 1}; "
+                    f"the last checkpoint is {kept}",
+                    exit_code=EXIT_CODES[signum],
+                    status="interrupted",
+                )
+
+        previous = {sig: signal.signal(sig, handler) for sig in EXIT_CODES}
+        try:
+            yield
+        finally:
+            for sig, old in previous.items():
+                signal.signal(sig, old)
+
+    def _stop_for_signal(self, step: int) -> None:
+        name = signal.Signals(self._signal).name
+        raise RunStopped(
+            f"stopped by {name} at step {step}/{self.t.steps}: saved {display_path(self.last_checkpoint)}; "
+            f"continue with: gan-lab train resume={display_path(self.run_dir)}",
+            exit_code=EXIT_CODES[self._signal],
+            status="interrupted",
+        )
+
+    def _diverged(self, step: int, what: str) -> None:
+        """Stop with one line naming the step and the tensor; earlier checkpoints stay as they are."""
+        bad = self._nonfinite_weights()
+        weights = f" (first non-finite weight: {bad})" if bad else ""
+        kept = (
+            f"the last good checkpoint is {display_path(self.last_checkpoint)}"
+            if self.last_checkpoint
+            else "no checkpoint was saved before it"
+        )
+        raise RunStopped(
+            f"{what} at step {step}{weights}; stopped, {kept} (lower optim.lr_G / optim.lr_D, "
+            f"or set trainer.on_nan=skip_step)",
+            exit_code=3,
+            status="diverged",
+        )
+
+    def _nonfinite_weights(self) -> str | None:
+        """'G.up1.conv.weight': the first parameter holding inf or nan, or None (one sync)."""
+        for net, model in (("G", self.G), ("D", self.D)):
+            params = list(model.parameters())
+            finite = torch.isfinite(torch.stack(torch._foreach_norm(params))).tolist()
+            for (name, _), ok in zip(model.named_parameters(), finite):
+                if not ok:
+                    return f"{net}.{name}"
+        return None
+
+    def _check_finite(self, step: int, means: list[float] | None = None) -> None:
+        """Raise RunStopped if a loss went non-finite since the last check (on_nan=stop)."""
+        if self.skip_nonfinite:
+            return
+        first = int(self._first_nonfinite)
+        if first >= 0:
+            names = [tag for tag, value in zip(STAT_TAGS, means or []) if not torch.isfinite(torch.tensor(value))]
+            self._diverged(first, f"non-finite {', '.join(names) or 'loss'}")
+
+    # ----------------------------------------------------------------- resume
+    def state_dict(self, step: int) -> dict:
+        """Everything needed to continue this run exactly where it is."""
+        return {
+            "G": self.G.state_dict(),
+            **({"G_ema": self.ema.model.state_dict()} if self.ema is not None else {}),
+            "D": self.D.state_dict(),
+            "opt_G": self.opt_G.state_dict(),
+            "opt_D": self.opt_D.state_dict(),
+            "step": step,
+            "config": OmegaConf.to_container(self.cfg, resolve=True),
+            "rng": rng_state(),
+            **({"rng_ranks": distributed.gather_state(rng_state(), self.world)} if self.world.size > 1 else {}),
+            "data": self.source.state_dict(),
+            "interval": {"sums": self._sums.cpu(), "count": self._count},
+            "skipped_steps": self.skipped_steps,
+        }
+
+    def load_state_dict(self, payload: dict, path: Path) -> None:
+        """Continue from a checkpoint written by state_dict() (resume=)."""
+        load_module_state(self.G, payload["G"], "G", path)
+        load_module_state(self.D, payload["D"], "D", path)
+        if self.ema is not None:
+            load_module_state(self.ema.model, payload.get("G_ema", payload["G"]), "G_ema", path)
+        self.opt_G.load_state_dict(payload["opt_G"])
+        self.opt_D.load_state_dict(payload["opt_D"])
+        self.step = int(payload["step"])
+        ranks = payload.get("rng_ranks") or [payload.get("rng")]
+        if len(ranks) != self.world.size:
+            raise UserError(
+                f"{path} was saved by {len(ranks)} process(es); resume it with the same number "
+                f"(torchrun --nproc_per_node={len(ranks)}), not {self.world.size}"
+            )
+        if ranks[self.world.rank] is not None:
+            set_rng_state(ranks[self.world.rank])
+        if "data" in payload:
+            self.source.load_state_dict(payload["data"])
+        if "interval" in payload:
+            self._sums.copy_(payload["interval"]["sums"])
+            self._count = int(payload["interval"]["count"])
+        self.skipped_steps = int(payload.get("skipped_steps", 0))
+        self.last_checkpoint = path
 
     # ----------------------------------------------------------------- outputs
     def _log(self, step: int, img_per_s: float) -> None:
         """The one host-device sync of a logging step: interval means and gradient norms."""
+        if self.world.size > 1:  # means over every rank; gradients are already averaged by DDP
+            distributed.all_reduce_(self._sums).div_(self.world.size)
+            distributed.all_reduce_(self._first_nonfinite, "max")
         means = (self._sums / max(self._count, 1)).tolist()
         norms = {net: values.tolist() for net, values in self._norms.items()}
-        self.doctor.observe(step, dict(zip(STAT_TAGS, means)), norms)  # host values only: no extra sync
+        if self.world.is_main:
+            self.doctor.observe(step, dict(zip(STAT_TAGS, means)), norms)  # host values only: no extra sync
+        self._check_finite(step, means)
         self._sums.zero_()
         self._count = 0
         values = dict(zip(STAT_TAGS, means))
         values["lr/G"] = self.opt_G.param_groups[0]["lr"]
         values["lr/D"] = self.opt_D.param_groups[0]["lr"]
         values["perf/img_per_s"] = img_per_s
+        if self.skip_nonfinite:
+            values["train/skipped_steps"] = self.skipped_steps
+        self.last_logged = values
+        if not self.world.is_main:
+            return
         self.writer.scalars(step, values)
         self.writer.grad_norms(step, "G", [n for n, _ in self.g_layers], norms["G"])
         self.writer.grad_norms(step, "D", [n for n, _ in self.d_layers], norms["D"])
@@ -235,32 +520,36 @@ class Trainer:
         self.last_grid = path
 
     def save_checkpoint(self, step: int) -> Path:
+        """checkpoints/step_NNNNNN.pt, written atomically; never a non-finite one; the last K kept."""
+        self._check_finite(step)
+        bad = self._nonfinite_weights()
+        if bad:
+            self._diverged(step, f"non-finite weight {bad}")
         path = self.run_dir / "checkpoints" / f"step_{step:06d}.pt"
-        save_atomic(
-            {
-                "G": self.G.state_dict(),
-                **({"G_ema": self.ema.model.state_dict()} if self.ema is not None else {}),
-                "D": self.D.state_dict(),
-                "opt_G": self.opt_G.state_dict(),
-                "opt_D": self.opt_D.state_dict(),
-                "step": step,
-                "config": OmegaConf.to_container(self.cfg, resolve=True),
-            },
-            path,
-        )
+        state = self.state_dict(step)  # every rank takes part: it gathers their RNG states
         self.last_checkpoint = path
+        if self.world.is_main:
+            save_atomic(state, path)
+            prune_checkpoints(path.parent, self.t.keep_checkpoints)
         return path
 
-    def _write_summary(self, wall_time: float, img_per_s: float) -> dict:
+    def _write_summary(self, wall_time: float, first_step: int, status: str = "ok", error: str | None = None) -> dict:
+        """summary.json: final values, throughput of this session, and how the run ended."""
         summary = {
+            "status": status,
             "steps": self.step,
             "final": {tag.replace("/", "_"): self.last_logged.get(tag) for tag in STAT_TAGS},
             "wall_time_s": round(wall_time, 2),
-            "img_per_s": round(img_per_s, 1),
+            "img_per_s": round((self.step - first_step) * self.t.batch_size * self.world.size / max(wall_time, 1e-9), 1),
             "batch_size": self.t.batch_size,
             "device": str(self.device),
             "last_grid": str(self.last_grid.relative_to(self.run_dir)) if self.last_grid else None,
-            "checkpoint": str(self.last_checkpoint.relative_to(self.run_dir)),
+            "checkpoint": str(self.last_checkpoint.relative_to(self.run_dir)) if self.last_checkpoint else None,
+            **({"skipped_steps": self.skipped_steps} if self.skip_nonfinite else {}),
+            **({"error": error} if error else {}),
         }
-        (self.run_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+        if self.world.size > 1:
+            summary["processes"] = self.world.size
+        if self.world.is_main:
+            (self.run_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
         return summary

@@ -216,7 +216,7 @@ def _validate_trainer(t: DictConfig) -> None:
     at_least("trainer.preload_max_mb", t.preload_max_mb, 0)
     at_least("trainer.num_workers", t.num_workers, 0, integer=True)
     one_of("trainer.precision", t.precision, PRECISIONS)
-    for key in ("deterministic", "channels_last"):
+    for key in ("deterministic", "channels_last", "compile"):
         boolean(f"trainer.{key}", t[key])
     if not isinstance(t.device, str):
         raise UserError(f"trainer.device={t.device} is not a device; use auto, cpu, cuda or cuda:N")
