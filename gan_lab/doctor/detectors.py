@@ -91,8 +91,8 @@ class DWins(Detector):
 class GStarves(Detector):
     name, title = "g_starves", "G starves"
     advice = (
-        "G's bottom layer (next to z) gets almost no gradient compared with its top layer, so the start of G "
-        "barely learns. Vanishing gradients: avoid saturating activations in G (model.g_activation=relu), "
+        "G's bottom layer (next to z) gets almost no gradient, so the start of G barely learns. Vanishing "
+        "gradients: avoid saturating activations in G (model.g_activation=relu), "
         "keep BatchNorm in G (model.norm_G=batch), use the non-saturating loss (loss=bce, not minimax), and check "
         "that D is not winning outright."
     )
@@ -107,7 +107,7 @@ class GStarves(Detector):
             return None
         bottom, top = norms[0], norms[-1]
         if self.min_norm is not None and bottom < self.min_norm:  # e.g. the saturating loss once D wins
-            return True, f"G's bottom-layer gradient norm {bottom:.2g} is below {self.min_norm:g} (top layer {top:.2g})"
+            return True, f"G's bottom-layer gradient norm {bottom:.2g} < {self.min_norm:g}, top layer {top:.2g}"
         if top <= 0:
             return None
         ratio = bottom / top

@@ -39,6 +39,8 @@ def draw_run(axes, scalars: dict, diag: dict, first_row: bool = True) -> None:
     losses, probs, norms, samples = axes
     _plot(losses, scalars, "loss/D", "loss D", color="tab:blue")
     _plot(losses, scalars, "loss/G", "loss G", color="tab:orange")
+    if max((abs(v) for tag in ("loss/D", "loss/G") for v in _series(scalars, tag)[1]), default=0) > 1e3:
+        losses.set_yscale("symlog")  # a diverging run: keep the sane part readable
     _plot(probs, scalars, "prob/D_real", "D(x)", color="tab:green")
     _plot(probs, scalars, "prob/D_fake", "D(G(z))", color="tab:red")
     probs.set_ylim(-0.02, 1.02)
@@ -53,11 +55,14 @@ def draw_run(axes, scalars: dict, diag: dict, first_row: bool = True) -> None:
     thresholds = diag.get("thresholds", {})
     limits = ((thresholds.get("mode_collapse", {}).get("fraction"), "tab:brown"),
               (thresholds.get("checkerboard", {}).get("score"), "tab:gray"))  # fmt: skip
-    for value, color in limits:
+    for (value, color), label in zip(limits, ("collapse below", "checkerboard above")):
         if value is not None and samples.get_lines():
-            samples.axhline(value, color=color, linestyle=":", linewidth=1)
+            samples.axhline(value, color=color, linestyle=":", linewidth=1, label=label)
     if samples.get_lines():
         samples.set_yscale("log")
+        if thresholds.get("sample_warmup"):  # grids before this step are not judged
+            samples.axvspan(0, thresholds["sample_warmup"], color="0.9", zorder=0, label="warm-up")
+    labels_at: dict[int, int] = {}  # step -> labels already there, so that labels side by side do not overlap
     for event in diag.get("events", []):
         fired = event["state"] == "fired"
         for ax in axes:
@@ -66,8 +71,11 @@ def draw_run(axes, scalars: dict, diag: dict, first_row: bool = True) -> None:
             )
         if fired:
             title = TITLES.get(event["check"], event["check"])
-            losses.annotate(title, (event["step"], 1), xycoords=("data", "axes fraction"),
-                            rotation=90, va="top", ha="right", fontsize=7, color="red")  # fmt: skip
+            shift = 8 * labels_at.get(event["step"], 0)
+            labels_at[event["step"]] = labels_at.get(event["step"], 0) + 1
+            losses.annotate(title, (event["step"], 1), xycoords=("data", "axes fraction"), xytext=(-2 - shift, -2),
+                            textcoords="offset points", rotation=90, va="top", ha="right", fontsize=7,
+                            color="red")  # fmt: skip
     for ax, title in zip(axes, PANELS):
         if first_row:
             ax.set_title(title, fontsize=10)

@@ -203,7 +203,9 @@ def main(args: list[str]) -> int:
             if not opts.no_plot:
                 from gan_lab.doctor.plot import write_run_picture
 
-                print(f"picture: {display_path(write_run_picture(path / PICTURE, scalars, diag))}")
+                static, live = verdicts(diag)
+                title = f"{display_path(path)}: {overall(static + live)}"
+                print(f"picture: {display_path(write_run_picture(path / PICTURE, scalars, diag, title))}")
         elif is_sweep_dir(path):
             if not job_dirs(path):
                 raise UserError(f"sweep {path} has no finished job directories yet")
