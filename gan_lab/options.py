@@ -77,10 +77,15 @@ def path(text: str) -> Path:
     return Path(text).expanduser()
 
 
+def _shown(value: Any) -> str:
+    """A default as the user would type it: null, true, false, 10000."""
+    return "null" if value is None else str(value).lower() if isinstance(value, bool) else str(value)
+
+
 def usage(command: str, summary: str, options: list[Option], extra: str = "") -> str:
     width = max(len(o.key) for o in options) + 8
     lines = [f"usage: gan-lab {command} <run dir> [key=value ...]{extra}", "", summary, "", "options:"]
-    lines += [f"  {(o.key + '=' + str(o.default)).ljust(width)}  {o.help}" for o in options]
+    lines += [f"  {(o.key + '=' + _shown(o.default)).ljust(width)}  {o.help}" for o in options]
     return "\n".join(lines)
 
 

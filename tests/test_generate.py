@@ -81,3 +81,11 @@ def test_generate_never_unpickles_a_checkpoint(tiny_run, tmp_path, capsys):
     torch.save({"G": {}, "D": {}, "step": 1, "config": {}, "x": object()}, evil)
     err = failing(capsys, "generate", str(run), "checkpoint=evil.pt", "n=2")
     assert "refusing to load" in err
+
+
+def test_help_lists_every_option_with_its_default(capsys):
+    assert command("generate", "--help") == 0
+    out = capsys.readouterr().out
+    assert out.startswith("usage: gan-lab generate <run dir>")
+    for shown in ("n=10000", "seed=0", "checkpoint=null", "device=auto"):
+        assert shown in out
