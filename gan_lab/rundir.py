@@ -70,7 +70,7 @@ def latest_checkpoint(run_dir: Path) -> Path:
 
 
 def load_summary(run_dir: Path) -> dict | None:
-    """summary.json of a run that ended (its "status": ok, interrupted or diverged), or None (running, killed)."""
+    """summary.json of a run that ended ("status": ok, interrupted, diverged or stopped_by_doctor), or None."""
     path = run_dir / "summary.json"
     return json.loads(path.read_text()) if path.is_file() else None
 

@@ -476,19 +476,21 @@ class Trainer:
         if self.skip_nonfinite:
             values["train/skipped_steps"] = self.skipped_steps
         self.last_logged = values
-        if not self.world.is_main:
-            return
-        self.writer.scalars(step, values)
-        self.writer.grad_norms(step, "G", [n for n, _ in self.g_layers], norms["G"])
-        self.writer.grad_norms(step, "D", [n for n, _ in self.d_layers], norms["D"])
-        self.last_logged = values
-        if self.doctor.stop_reason():
+        if self.world.is_main:
+            self.writer.scalars(step, values)
+            self.writer.grad_norms(step, "G", [n for n, _ in self.g_layers], norms["G"])
+            self.writer.grad_norms(step, "D", [n for n, _ in self.d_layers], norms["D"])
+        stop = self.world.is_main and bool(self.doctor.stop_reason())
+        if self.world.size > 1:
+            stop = distributed.any_rank(stop)  # rank 0's doctor decides for every rank
+        if stop:
             self._stop_for_doctor(step)
 
     def _stop_for_doctor(self, step: int) -> None:
         """doctor.stop_on_collapse: save the samples and a checkpoint of this step, then stop (exit 4)."""
-        reason = self.doctor.stop_reason()
-        self._write_samples(step)
+        reason = self.doctor.stop_reason() if self.world.is_main else "stopped on rank 0"
+        if self.world.is_main:
+            self._write_samples(step)
         self.save_checkpoint(step)
         raise RunStopped(
             f"the doctor stopped the run at step {step}/{self.t.steps}: {reason}; saved "
