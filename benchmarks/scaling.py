@@ -32,17 +32,17 @@ def throughput(overrides: list[str], folder: Path | None, steps: int, warmup: in
 
 
 def peak_memory_of_a_run(num_images: int, image_size: int, scratch: Path) -> float:
-    """Peak RSS (MB) of a real `gan-lab train` of a few steps on that many preloaded shapes."""
-    run_dir = scratch / f"mem_{num_images}"
-    code = (
-        "import resource, sys; from gan_lab.cli import main; sys.argv = ['gan-lab'] + sys.argv[1:];\n"
-        "try:\n    main(sys.argv[1:])\nfinally:\n"
-        "    print('PEAK', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)"
-    )
+    """Peak RSS (MB) of a real `gan-lab train` of a few steps on that many preloaded shapes.
+
+    RUSAGE_CHILDREN holds the largest child so far: call this with growing sizes, before anything
+    else starts child processes.
+    """
+    import resource
+
     args = ["train", f"dataset.num_images={num_images}", f"dataset.image_size={image_size}", "trainer.steps=3",
-            "trainer.batch_size=64", "trainer.device=cpu", f"hydra.run.dir={run_dir}"]  # fmt: skip
-    out = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, check=True).stdout
-    return float(out.rsplit("PEAK", 1)[1].split()[0])
+            "trainer.batch_size=64", "trainer.device=cpu", f"hydra.run.dir={scratch / f'mem_{num_images}'}"]  # fmt: skip
+    subprocess.run([sys.executable, "-m", "gan_lab", *args], capture_output=True, check=True)
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -50,13 +50,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="a smoke run: fewer settings and steps")
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args(argv)
-    steps, warmup = (2, 1) if args.quick else (8, 3)
+    steps, warmup = (2, 1) if args.quick else (6, 2)
     batches = [32, 512] if args.quick else [32, 64, 128, 256, 512]
     sizes = [32] if args.quick else [32, 64, 128]
     counts = [1000] if args.quick else [1000, 10000, 50000]
     results: dict = {"batch_size": {}, "image_size": {}, "memory_mb": {}, "streaming": {}}
     with tempfile.TemporaryDirectory(prefix="gan-lab-scaling-") as tmp:
         scratch = Path(tmp)
+        print("peak memory against dataset size (64 px RGB shapes preloaded as uint8)")
+        for count in counts:
+            peak = peak_memory_of_a_run(count, 64, scratch)
+            results["memory_mb"][count] = peak
+            print(f"  {count:6d} images ({count * 3 * 64 * 64 / 2**20:5.0f} MB of pixels): peak RSS {peak:,.0f} MB")
         print("img/s against batch size (DCGAN, filters 64, 32 px, shapes in memory)")
         for batch in batches:
             rate = throughput(["dataset.image_size=32", f"trainer.batch_size={batch}"], None, steps, warmup, scratch)
@@ -67,11 +72,6 @@ def main(argv: list[str] | None = None) -> int:
             rate = throughput([f"dataset.image_size={size}", "trainer.batch_size=64"], None, steps, warmup, scratch)
             results["image_size"][size] = rate
             print(f"  {size:4d} px: {rate:8,.0f} img/s")
-        print("peak memory against dataset size (64 px RGB shapes preloaded as uint8)")
-        for count in counts:
-            peak = peak_memory_of_a_run(count, 64, scratch)
-            results["memory_mb"][count] = peak
-            print(f"  {count:6d} images ({count * 3 * 64 * 64 / 2**20:5.0f} MB of pixels): peak RSS {peak:,.0f} MB")
         print("image folder at 64 px: preloaded against streamed (trainer.preload_max_mb=0, 2 workers)")
         folder = image_root("frogs", scratch) / "images"
         common = ["dataset.image_size=64", "trainer.batch_size=64"]
