@@ -13,6 +13,7 @@ from __future__ import annotations
 import copy
 import json
 import logging
+import math
 import signal
 import threading
 import time
@@ -168,7 +169,6 @@ class Trainer:
 
         Only the batch the G step will reuse (for_g_step) keeps G's graph.
         """
-        o = self.cfg.optim
         with self.autocast():
             with torch.set_grad_enabled(for_g_step):
                 fake = (self.G_train if for_g_step else self.G)(self.sample_latent(real.shape[0]))
@@ -179,12 +179,7 @@ class Trainer:
         if self.loss.gp_weight:
             with self.autocast():
                 loss_D = loss_D + self.loss.gp_weight * gradient_penalty(self.D, real, fake.detach())
-        self.opt_D.zero_grad(set_to_none=True)
-        loss_D.backward()
-        clip_gradients(self.D, o.clip_value, o.clip_norm)
-        if record_norms:
-            self._norms["D"] = layer_grad_norms(self.d_layers)
-        finite = self._apply(self.opt_D, loss_D, self.D)
+        finite = self._update("D", loss_D, record_norms)
         return fake, real_out, fake_out, loss_D, finite
 
     def _g_step(self, fake: torch.Tensor, noise_std: float, record_norms: bool) -> tuple[torch.Tensor, bool]:
@@ -192,19 +187,23 @@ class Trainer:
 
         D is called unwrapped: under torchrun only G's gradients are averaged in this step.
         """
-        o = self.cfg.optim
         self.D.requires_grad_(False)
         with self.autocast():
             gen_out = self.D_for_G(self._with_instance_noise(fake, noise_std)).float()
         loss_G = self.loss.g_loss(gen_out, self.labels.real_value, self.labels.fake_value)
-        self.opt_G.zero_grad(set_to_none=True)
-        loss_G.backward()
-        clip_gradients(self.G, o.clip_value, o.clip_norm)
-        if record_norms:
-            self._norms["G"] = layer_grad_norms(self.g_layers)
-        finite = self._apply(self.opt_G, loss_G, self.G)
+        finite = self._update("G", loss_G, record_norms)
         self.D.requires_grad_(True)
         return loss_G, finite
+
+    def _update(self, net: str, loss: torch.Tensor, record_norms: bool) -> bool:
+        """Backward, clipping, the gradient norms on logging steps, then the optimiser step of G or D."""
+        model, optimizer, layers = (self.G, self.opt_G, self.g_layers) if net == "G" else (self.D, self.opt_D, self.d_layers)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        clip_gradients(model, self.cfg.optim.clip_value, self.cfg.optim.clip_norm)
+        if record_norms:
+            self._norms[net] = layer_grad_norms(layers)
+        return self._apply(optimizer, loss, model)
 
     # ----------------------------------------------------------------- module wrappers
     def _use_eager_modules(self) -> None:
@@ -404,14 +403,12 @@ class Trainer:
                     return f"{net}.{name}"
         return None
 
-    def _check_finite(self, step: int, means: list[float] | None = None) -> None:
-        """Raise RunStopped if a loss went non-finite since the last check (on_nan=stop)."""
-        if self.skip_nonfinite:
+    def _check_finite(self, first_nonfinite: int, means: list[float] | None = None) -> None:
+        """Raise RunStopped if a loss went non-finite at step first_nonfinite (>= 0; on_nan=stop)."""
+        if self.skip_nonfinite or first_nonfinite < 0:
             return
-        first = int(self._first_nonfinite)
-        if first >= 0:
-            names = [tag for tag, value in zip(STAT_TAGS, means or []) if not torch.isfinite(torch.tensor(value))]
-            self._diverged(first, f"non-finite {', '.join(names) or 'loss'}")
+        names = [tag for tag, value in zip(STAT_TAGS, means or []) if not math.isfinite(value)]
+        self._diverged(first_nonfinite, f"non-finite {', '.join(names) or 'loss'}")
 
     # ----------------------------------------------------------------- resume
     def state_dict(self, step: int) -> dict:
@@ -462,11 +459,13 @@ class Trainer:
         if self.world.size > 1:  # means over every rank; gradients are already averaged by DDP
             distributed.all_reduce_(self._sums).div_(self.world.size)
             distributed.all_reduce_(self._first_nonfinite, "max")
-        means = (self._sums / max(self._count, 1)).tolist()
+        # One readback: the interval means and the first non-finite step (-1: none).
+        first = self._first_nonfinite.view(1).to(self._sums.dtype)
+        *means, first_nonfinite = torch.cat([self._sums / max(self._count, 1), first]).tolist()
         norms = {net: values.tolist() for net, values in self._norms.items()}
         if self.world.is_main:
             self.doctor.observe(step, dict(zip(STAT_TAGS, means)), norms)  # host values only: no extra sync
-        self._check_finite(step, means)
+        self._check_finite(int(first_nonfinite), means)
         self._sums.zero_()
         self._count = 0
         values = dict(zip(STAT_TAGS, means))
@@ -523,7 +522,7 @@ class Trainer:
 
     def save_checkpoint(self, step: int) -> Path:
         """checkpoints/step_NNNNNN.pt, written atomically; never a non-finite one; the last K kept."""
-        self._check_finite(step)
+        self._check_finite(int(self._first_nonfinite))
         bad = self._nonfinite_weights()
         if bad:
             self._diverged(step, f"non-finite weight {bad}")

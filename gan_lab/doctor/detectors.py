@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import statistics
+from abc import ABC, abstractmethod
 from dataclasses import asdict, dataclass
 
 from omegaconf import DictConfig
@@ -32,7 +33,7 @@ class Event:
         return asdict(self)
 
 
-class Detector:
+class Detector(ABC):
     """A condition with hysteresis; subclasses define `name`, `title`, `advice` and `test`."""
 
     name = title = advice = ""
@@ -43,9 +44,9 @@ class Detector:
         self.active = False
         self.streak = 0  # observations in a row that disagree with the current state
 
+    @abstractmethod
     def test(self, obs: dict) -> tuple[bool, str] | None:
         """(bad, evidence) for one observation, or None when it holds nothing to judge."""
-        raise NotImplementedError
 
     def update(self, step: int, obs: dict) -> Event | None:
         result = self.test(obs) if step >= self.warmup else None
