@@ -96,11 +96,11 @@ class GanLabLoop:
     """gan-lab's own trainer, built from the config exactly as `gan-lab train` builds it."""
 
     def __init__(self, overrides: list[str], device: str, run_dir: Path, log_every: int):
+        from gan_lab.config.preflight import compose_config
         from gan_lab.data import build_image_source
         from gan_lab.models import build_models
-        from gan_lab.preflight import compose_config
-        from gan_lab.runtime import configure_backend, seed_everything
-        from gan_lab.trainer import Trainer
+        from gan_lab.training.device import configure_backend, seed_everything
+        from gan_lab.training.trainer import Trainer
 
         self.cfg = compose_config([
             *overrides, f"trainer.device={device}", f"trainer.log_every={log_every}",
@@ -155,7 +155,7 @@ def training_flops_per_image(G: torch.nn.Module, D: torch.nn.Module, latent_dim:
 
 def matmul_peak_gflops(device: torch.device, size: int = 2048, repeats: int = 10) -> float:
     """The best matmul rate of this device in GFLOP/s: fp32, and bf16 where it runs natively."""
-    from gan_lab.runtime import resolve_precision
+    from gan_lab.training.device import resolve_precision
 
     best = 0.0
     for dtype in {torch.float32, resolve_precision("auto", device) or torch.float32}:

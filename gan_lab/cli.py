@@ -10,14 +10,14 @@ from gan_lab.errors import UserError, did_you_mean, report_and_exit
 
 # command -> (module with main(args) -> int, one-line help)
 COMMANDS = {
-    "train": ("gan_lab.train", "train a GAN; Hydra overrides follow (dataset=..., model.kernel_size=5, -m for sweeps)"),
-    "board": ("gan_lab.board", "start TensorBoard on outputs/ or a given run or sweep directory"),
-    "doctor": ("gan_lab.doctor.report", "diagnose a run or sweep: one verdict per classic GAN failure, and doctor.png"),
-    "compare": ("gan_lab.compare", "rank a sweep's runs (or any runs) by a metric; compare.png shows them side by side"),
-    "generate": ("gan_lab.generate", "sample a run's checkpoint into samples.npz and a grid PNG (n=10000 seed=0)"),
-    "evaluate": ("gan_lab.evaluate", "FID, KID, Inception Score, checkerboard and diversity of a run into metrics.json"),
-    "interpolate": ("gan_lab.interpolate", "latent walks (slerp/lerp) as a grid PNG and a GIF; --arithmetic A B C"),
-    "probe": ("gan_lab.probe", "D as a feature extractor: linear-probe accuracy on MNIST/CIFAR-10 vs a random D"),
+    "train": ("gan_lab.commands.train", "train a GAN; Hydra overrides follow (dataset=..., model.kernel_size=5, -m for sweeps)"),
+    "board": ("gan_lab.commands.board", "start TensorBoard on outputs/ or a given run or sweep directory"),
+    "doctor": ("gan_lab.commands.doctor", "diagnose a run or sweep: one verdict per classic GAN failure, and doctor.png"),
+    "compare": ("gan_lab.commands.compare", "rank a sweep's runs (or any runs) by a metric; compare.png shows them side by side"),
+    "generate": ("gan_lab.commands.generate", "sample a run's checkpoint into samples.npz and a grid PNG (n=10000 seed=0)"),
+    "evaluate": ("gan_lab.commands.evaluate", "FID, KID, Inception Score, checkerboard and diversity of a run into metrics.json"),
+    "interpolate": ("gan_lab.commands.interpolate", "latent walks (slerp/lerp) as a grid PNG and a GIF; --arithmetic A B C"),
+    "probe": ("gan_lab.commands.probe", "D as a feature extractor: linear-probe accuracy on MNIST/CIFAR-10 vs a random D"),
 }
 
 USAGE = """usage: gan-lab <command> [args]

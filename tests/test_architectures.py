@@ -8,12 +8,12 @@ import torch.nn as nn
 from hydra import compose, initialize_config_dir
 from omegaconf import OmegaConf
 
-from gan_lab.choices import NORMS, UPSAMPLE_MODES
-from gan_lab.config import config_dir
+from gan_lab.config.choices import NORMS, UPSAMPLE_MODES
+from gan_lab.config.packaged import config_dir
+from gan_lab.config.validate import validate_config
 from gan_lab.metrics.spectral import nyquist_power_fraction
 from gan_lab.models import build_models, parameterised_layers
 from gan_lab.models.layers import SubPixelConv
-from gan_lab.validate import validate_config
 
 SIZES = [16, 32, 64, 128]
 G_NORMS = [n for n in NORMS if n != "spectral"]

@@ -13,9 +13,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image
-
 from conftest import TINY, run_cli
+from PIL import Image
 
 FOLDER = ["dataset=image_folder", "dataset.path={tmp}/images", "dataset.image_size=16", *TINY[2:]]
 

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import pytest
+from conftest import run_cli
 from hydra import compose, initialize_config_dir
 from omegaconf import OmegaConf
 
-from gan_lab.config import config_dir, config_groups, group_options
+from gan_lab.config.packaged import config_dir, config_groups, group_options
+from gan_lab.config.validate import validate_config
 from gan_lab.errors import UserError
-from gan_lab.validate import validate_config
-
-from conftest import run_cli
 
 EXTRA = {"image_folder": ["dataset.path=/some/folder"]}
 
@@ -98,10 +97,10 @@ def test_unknown_command_suggests():
 
 
 def test_registries_match_the_names_validation_allows():
-    from gan_lab.choices import DATASET_NAMES, LOSS_NAMES, MODEL_NAMES
+    from gan_lab.config.choices import DATASET_NAMES, LOSS_NAMES, MODEL_NAMES
     from gan_lab.data import DATASETS
-    from gan_lab.losses import LOSSES
     from gan_lab.models import MODELS
+    from gan_lab.training.losses import LOSSES
 
     assert sorted(DATASETS) == sorted(DATASET_NAMES)
     assert sorted(MODELS) == sorted(MODEL_NAMES)

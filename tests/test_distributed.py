@@ -8,9 +8,9 @@ import subprocess
 import sys
 
 import torch
+from conftest import TINY
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-from conftest import REPO, TINY
 from gan_lab.data.source import PreloadedImages
 
 

@@ -7,7 +7,8 @@ import math
 import pytest
 from hydra import compose, initialize_config_dir
 
-from gan_lab.config import config_dir
+from gan_lab.config.packaged import config_dir
+from gan_lab.config.validate import validate_config
 from gan_lab.doctor.detectors import (
     CHECKERBOARD,
     DIVERSITY,
@@ -21,7 +22,6 @@ from gan_lab.doctor.detectors import (
 )
 from gan_lab.doctor.report import job_line, verdicts
 from gan_lab.errors import UserError
-from gan_lab.validate import validate_config
 
 
 def compose_cfg(*overrides: str):

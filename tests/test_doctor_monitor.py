@@ -7,9 +7,9 @@ import json
 import torch
 from hydra import compose, initialize_config_dir
 
-from gan_lab.config import config_dir
+from gan_lab.config.packaged import config_dir
 from gan_lab.doctor.monitor import Doctor
-from gan_lab.tb import RunWriter
+from gan_lab.runs.tensorboard import RunWriter
 
 WINNING = {"loss/D": 0.01, "loss/G": 6.0, "prob/D_real": 0.99, "prob/D_fake": 0.01}
 NORMS = {"G": [1.0, 2.0], "D": [1.0, 1.0]}

@@ -16,7 +16,7 @@ from tensorboard.backend.event_processing.event_accumulator import EventAccumula
 
 from gan_lab.doctor.detectors import DETECTORS
 from gan_lab.doctor.report import replay
-from gan_lab.rundir import load_run_config, read_scalars
+from gan_lab.runs.layout import load_run_config, read_scalars
 
 COMMON = [
     "dataset.num_images=256", "dataset.image_size=16", "model.filters=8", "model.latent_dim=16",

@@ -8,7 +8,7 @@ import pytest
 import torch.nn as nn
 from hydra import compose, initialize_config_dir
 
-from gan_lab.config import config_dir, group_options
+from gan_lab.config.packaged import config_dir, group_options
 from gan_lab.doctor.names import STATIC_CHECKS
 from gan_lab.doctor.static import static_findings, warn_about_models
 from gan_lab.models import build_models

@@ -10,10 +10,10 @@ from afterhelpers import FEATURES, command
 from conftest import train_tiny
 from hydra import compose, initialize_config_dir
 
-from gan_lab.config import config_dir
+from gan_lab.config.packaged import config_dir
+from gan_lab.config.validate import validate_config
 from gan_lab.errors import UserError
-from gan_lab.rundir import checkpoints, read_scalars
-from gan_lab.validate import validate_config
+from gan_lab.runs.layout import checkpoints, read_scalars
 
 
 def composed(*overrides: str):

@@ -12,15 +12,16 @@ import torch
 from afterhelpers import FEATURES, command, copy_run, failing, write_patterned_mnist
 from omegaconf import OmegaConf
 
+from gan_lab.commands.evaluate import class_metrics
 from gan_lab.data.labelled import load_labelled
 from gan_lab.data.shapes import draw_shapes
-from gan_lab.evaluate import class_metrics, image_metrics
 from gan_lab.metrics import settings
 from gan_lab.metrics.features import FeatureExtractor, RandomConvFeatures
 from gan_lab.metrics.fid import SampleQuality
+from gan_lab.metrics.ratios import image_metrics
 from gan_lab.models import build_models
-from gan_lab.rundir import read_scalars
-from gan_lab.runmodel import latents
+from gan_lab.models.latent import latents
+from gan_lab.runs.layout import read_scalars
 
 CPU = torch.device("cpu")
 

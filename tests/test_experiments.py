@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from conftest import run_cli
 from hydra import compose, initialize_config_dir
 
-from gan_lab.config import config_dir, group_options
-from gan_lab.validate import validate_config
-
-from conftest import run_cli
+from gan_lab.config.packaged import config_dir, group_options
+from gan_lab.config.validate import validate_config
 
 PRESETS = group_options("experiment")
 

@@ -8,7 +8,7 @@ from afterhelpers import command, copy_run, failing
 from conftest import run_cli
 from PIL import Image
 
-from gan_lab.runmodel import LATENT_BLOCK, latents
+from gan_lab.models.latent import LATENT_BLOCK, latents
 
 
 def test_generate_cli_writes_1000_images_in_the_documented_layout(tiny_run, tmp_path):

@@ -10,10 +10,10 @@ import torch
 from afterhelpers import command, copy_run, failing, write_patterned_mnist
 from omegaconf import OmegaConf
 
+from gan_lab.commands.probe import d_features
 from gan_lab.errors import UserError
 from gan_lab.models import build_models
-from gan_lab.probe import d_features
-from gan_lab.rundir import read_scalars
+from gan_lab.runs.layout import read_scalars
 
 
 def test_d_features_pool_every_conv_layer_to_4x4():

@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 import torch
+from conftest import REPO, TINY, run_cli, train_tiny
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-from conftest import REPO, TINY, run_cli, train_tiny
-from gan_lab.checkpoint import load_checkpoint, prune_checkpoints, save_atomic
 from gan_lab.errors import UserError
+from gan_lab.runs.checkpoint import load_checkpoint, prune_checkpoints, save_atomic
 
 LOGGED = ["loss/D", "loss/G", "prob/D_real", "prob/D_fake"]
 
@@ -236,10 +236,10 @@ def test_compile_falls_back_to_eager_when_compiling_fails(tmp_path, monkeypatch,
     """A compiler error at the first step (here simulated) is a warning; the run trains eagerly."""
     import torch._dynamo.exc
 
+    from gan_lab.config.preflight import compose_config
     from gan_lab.data import build_image_source
     from gan_lab.models import build_models
-    from gan_lab.preflight import compose_config
-    from gan_lab.trainer import Trainer
+    from gan_lab.training.trainer import Trainer
 
     class FailsToCompile(torch.nn.Module):
         def __init__(self, module):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from gan_lab.errors import UserError
-from gan_lab.rundir import (
+from gan_lab.runs.layout import (
     checkpoints,
     is_run_dir,
     is_sweep_dir,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from gan_lab.runname import job_name, short_keys, sweep_overrides, swept_params
+from gan_lab.sweeps.job_names import job_name, short_keys, sweep_overrides, swept_params
 
 SWEEP = ["model.kernel_size=3,4,5", "model.filters=16,32", "trainer.steps=30"]
 

@@ -17,9 +17,9 @@ from PIL import Image
 from tensorboard.backend.event_processing.event_multiplexer import EventMultiplexer
 from tensorboard.plugins.hparams import metadata
 
-from gan_lab.compare import figure_size, rank
-from gan_lab.rundir import job_dirs
-from gan_lab.sweepindex import run_row
+from gan_lab.commands.compare import figure_size, rank
+from gan_lab.runs.layout import job_dirs
+from gan_lab.sweeps.index import run_row
 
 TINY_SWEPT = [o for o in TINY if not o.startswith("model.filters")]
 BAD = "model.kernel_size=9 is not allowed"  # kernel sizes run from 2 to 7
@@ -234,7 +234,7 @@ def test_slurm_preset_reaches_the_sbatch_script(tmp_path, monkeypatch):
     from hydra.core.hydra_config import HydraConfig
     from hydra.utils import instantiate
 
-    from gan_lab.config import config_dir
+    from gan_lab.config.packaged import config_dir
 
     bin_dir = tmp_path / "bin"  # submitit looks for srun before it writes anything
     bin_dir.mkdir()

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from gan_lab.sweepindex import NOT_FINISHED, read_diagnoses, run_row, write_index
+from gan_lab.sweeps.index import NOT_FINISHED, read_diagnoses, run_row, write_index
 
 FINAL = {"loss_D": 0.5, "loss_G": 1.5, "prob_D_real": 0.8, "prob_D_fake": 0.3}
 

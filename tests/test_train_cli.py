@@ -6,9 +6,8 @@ import json
 from pathlib import Path
 
 import torch
-from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
-
 from conftest import TINY, run_cli
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 SCALARS = ["loss/D", "loss/G", "prob/D_real", "prob/D_fake", "lr/G", "lr/D", "perf/img_per_s"]
 

@@ -6,15 +6,15 @@ import pytest
 import torch
 from hydra import compose, initialize_config_dir
 
-from gan_lab.choices import LOSS_NAMES, OPTIMIZER_NAMES
-from gan_lab.config import config_dir, group_options
+from gan_lab.config.choices import LOSS_NAMES, OPTIMIZER_NAMES
+from gan_lab.config.packaged import config_dir, group_options
+from gan_lab.config.validate import validate_config
 from gan_lab.data import build_image_source
 from gan_lab.errors import UserError
-from gan_lab.labels import LabelTricks, instance_noise_std
-from gan_lab.losses import build_loss
 from gan_lab.models import build_models
-from gan_lab.trainer import Trainer
-from gan_lab.validate import validate_config
+from gan_lab.training.label_tricks import LabelTricks, instance_noise_std
+from gan_lab.training.losses import build_loss
+from gan_lab.training.trainer import Trainer
 
 TINY = ["dataset.num_images=64", "dataset.image_size=16", "model.latent_dim=8",
         "trainer.batch_size=16", "trainer.device=cpu", "trainer.precision=fp32"]  # fmt: skip

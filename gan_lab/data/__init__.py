@@ -14,7 +14,7 @@ from gan_lab.data.source import PreloadedImages, StreamedImages, ignore_interrup
 from gan_lab.data.torchvision_sets import load_cifar10, load_mnist
 from gan_lab.data.transforms import fit_images, to_unit_range
 
-__all__ = ["DATASETS", "build_image_source", "load_images", "to_unit_range"]
+__all__ = ["DATASETS", "build_image_source", "load_images", "real_images", "to_unit_range"]
 log = logging.getLogger(__name__)
 
 
@@ -78,4 +78,17 @@ def _decode_all(dataset: ImageFileDataset, folder: Path, num_workers: int) -> to
     )
     decoded = [image for batch in loader for image in readable(batch)]
     report_unreadable(len(dataset) - len(decoded), len(dataset), folder)
+    return torch.stack(decoded)
+
+
+def real_images(cfg: DictConfig, count: int, seed: int, data_dir: Path) -> torch.Tensor:
+    """A seeded random subset of at most `count` of the run's training images (uint8 N x C x H x W)."""
+    ds = cfg.dataset
+    found = load_images(ds, data_dir)
+    pick = torch.randperm(len(found), generator=torch.Generator().manual_seed(seed))[:count]
+    if isinstance(found, torch.Tensor):
+        return found[pick]
+    files = [found[i] for i in pick.tolist()]
+    decoded = readable(ImageFileDataset(files, ds.image_size, ds.channels)[i] for i in range(len(files)))
+    report_unreadable(len(files) - len(decoded), len(files), Path(ds.path))
     return torch.stack(decoded)

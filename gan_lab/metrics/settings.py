@@ -8,9 +8,9 @@ from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
-from gan_lab.config import config_dir
+from gan_lab.config.options import Option, boolean, choice, integer, optional_text, path
+from gan_lab.config.packaged import config_dir
 from gan_lab.errors import UserError
-from gan_lab.options import Option, boolean, choice, integer, optional_text, path
 
 BEST_BY = ("fid", "kid")  # lower is better for both
 

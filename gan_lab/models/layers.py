@@ -10,7 +10,7 @@ import torch
 import torch.nn as nn
 from torch.nn.utils.parametrizations import spectral_norm
 
-from gan_lab.choices import ACTIVATIONS, INITS, NORMS, UPSAMPLE_MODES  # noqa: F401 (re-exported)
+from gan_lab.config.choices import ACTIVATIONS, INITS, NORMS, UPSAMPLE_MODES  # noqa: F401 (re-exported)
 
 
 # ------------------------------------------------------------------ activations

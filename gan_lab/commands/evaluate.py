@@ -15,21 +15,20 @@ from pathlib import Path
 import torch
 from omegaconf import DictConfig
 
-from gan_lab.data import load_images
-from gan_lab.data.image_folder import ImageFileDataset, readable, report_unreadable
+from gan_lab.commands.run_options import CHECKPOINT, DEVICE, device_option
+from gan_lab.config.options import Option, entry_point, integer, parse_options, path, usage
+from gan_lab.data import real_images
 from gan_lab.data.labelled import LABELLED, load_labelled, subset
-from gan_lab.data.transforms import to_unit_range
 from gan_lab.errors import UserError
 from gan_lab.metrics import settings
 from gan_lab.metrics.classifier import SmallCNN, accuracy, class_histogram, fit, predict
-from gan_lab.metrics.diversity import diversity_ratio
 from gan_lab.metrics.features import build_extractor
 from gan_lab.metrics.fid import SampleQuality
-from gan_lab.metrics.spectral import checkerboard_score
-from gan_lab.options import Option, entry_point, integer, parse_options, path, usage
-from gan_lab.rundir import display_path
-from gan_lab.runmodel import CHECKPOINT, DEVICE, generate, latents, load_run
-from gan_lab.tb import RunWriter
+from gan_lab.metrics.ratios import image_metrics
+from gan_lab.models.latent import latents
+from gan_lab.runs.layout import display_path
+from gan_lab.runs.tensorboard import RunWriter
+from gan_lab.runs.trained import generate, load_run
 
 METRICS_FILE = "metrics.json"
 SUMMARY = (
@@ -52,27 +51,6 @@ def options() -> list[Option]:
 
 def data_dir_of(cfg: DictConfig, given: Path | None) -> Path:
     return given if given is not None else Path(str(cfg.paths.data_dir)).expanduser()
-
-
-def real_images(cfg: DictConfig, count: int, seed: int, data_dir: Path) -> torch.Tensor:
-    """A seeded random subset of at most `count` of the run's training images (uint8 N x C x H x W)."""
-    ds = cfg.dataset
-    found = load_images(ds, data_dir)
-    pick = torch.randperm(len(found), generator=torch.Generator().manual_seed(seed))[:count]
-    if isinstance(found, torch.Tensor):
-        return found[pick]
-    files = [found[i] for i in pick.tolist()]
-    decoded = readable(ImageFileDataset(files, ds.image_size, ds.channels)[i] for i in range(len(files)))
-    report_unreadable(len(files) - len(decoded), len(files), Path(ds.path))
-    return torch.stack(decoded)
-
-
-def image_metrics(fake: torch.Tensor, real: torch.Tensor, diversity_samples: int) -> dict[str, float]:
-    """Weights-free ratios of uint8 generated vs real images: checkerboard and diversity (1 = like real)."""
-    return {
-        "checkerboard": checkerboard_score(to_unit_range(fake), to_unit_range(real)),
-        "diversity": diversity_ratio(to_unit_range(fake[:diversity_samples]), to_unit_range(real[:diversity_samples])),
-    }
 
 
 def class_metrics(cfg: DictConfig, fake: torch.Tensor, m: DictConfig, data_dir: Path, seed: int, device) -> dict:
@@ -157,7 +135,7 @@ def run(args: list[str]) -> int:
     if o.run_dir is None:
         print(usage("evaluate", SUMMARY, opts))
         return 0
-    loaded = load_run(o.run_dir, o["checkpoint"], o["device"])
+    loaded = load_run(o.run_dir, o["checkpoint"], device_option(o["device"]))
     given = {k: o[k] for k in o.given if k.startswith("metrics.")}
     if "n" in o.given:
         given["metrics.num_samples"] = o["n"]

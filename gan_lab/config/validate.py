@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from omegaconf import DictConfig, ListConfig, OmegaConf
 
-from gan_lab.choices import (
+from gan_lab.config.choices import (
     ACTIVATIONS,
     DATASET_NAMES,
     DOWNSAMPLE_MODES,

@@ -1,10 +1,10 @@
-"""Where the configs live, and small helpers to read them."""
+"""Where the packaged configs live, and the groups and options they offer."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-_PACKAGE_DIR = Path(__file__).resolve().parent
+_PACKAGE_DIR = Path(__file__).resolve().parents[1]  # gan_lab/
 
 
 def config_dir() -> Path:

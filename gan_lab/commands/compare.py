@@ -13,9 +13,9 @@ import textwrap
 from pathlib import Path
 
 from gan_lab.errors import UserError, report_and_exit
-from gan_lab.rundir import is_run_dir, is_sweep_dir, job_dirs
-from gan_lab.runname import job_name
-from gan_lab.sweepindex import FINAL, run_row
+from gan_lab.runs.layout import is_run_dir, is_sweep_dir, job_dirs
+from gan_lab.sweeps.index import FINAL, run_row
+from gan_lab.sweeps.job_names import job_name
 
 HIGHER_IS_BETTER = {"img_per_s", "prob_D_fake", "steps"}
 PREFERRED = ("fid", "kid", "loss_G")  # the default --by: the first one the runs have
@@ -160,8 +160,8 @@ def draw(rows: list[dict], title: str, out: Path) -> Path:
     import matplotlib.pyplot as plt
     from PIL import Image
 
-    from gan_lab.rundir import read_scalars
-    from gan_lab.sweepindex import read_json
+    from gan_lab.runs.layout import read_scalars
+    from gan_lab.sweeps.index import read_json
 
     width, height = figure_size(len(rows))
     inches = height / DPI

@@ -24,10 +24,10 @@ from hydra.experimental.callback import Callback
 from hydra.types import RunMode
 from omegaconf import DictConfig
 
-from gan_lab import runname  # also registers the job-name resolver in every job process
 from gan_lab.errors import UserError, report_and_exit
+from gan_lab.sweeps import job_names  # also registers the job-name resolver in every job process
 
-log = logging.getLogger("gan_lab.sweep")
+log = logging.getLogger("gan_lab.sweeps.callback")
 
 JOB_RECORD = "job.json"
 
@@ -82,10 +82,10 @@ class SweepIndex(Callback):
         if config.hydra.mode != RunMode.MULTIRUN:
             return
         run_dir = Path(config.hydra.runtime.output_dir)
-        params = runname.job_params_from_config(config)
+        params = job_names.job_params_from_config(config)
         record = {
             "job": int(config.hydra.job.num),
-            "name": runname.job_name(params),
+            "name": job_names.job_name(params),
             "params": params,
             "overrides": list(config.hydra.overrides.task),
             **job_result(job_return),
@@ -97,15 +97,15 @@ class SweepIndex(Callback):
         }
         (run_dir / JOB_RECORD).write_text(json.dumps(record, indent=2) + "\n")
         try:
-            from gan_lab.hparams import write_job_hparams
+            from gan_lab.sweeps.hparams import write_job_hparams
 
             write_job_hparams(run_dir, record)
         except Exception as error:  # the index matters more than the dashboard: never lose it for this
             log.warning(f"warning: HParams for {run_dir.name} not written: {error_line(error)}")
 
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
-        from gan_lab.rundir import display_path
-        from gan_lab.sweepindex import write_index
+        from gan_lab.runs.layout import display_path
+        from gan_lab.sweeps.index import write_index
 
         sweep_dir = Path(config.hydra.sweep.dir)
         rows = write_index(sweep_dir)

@@ -15,7 +15,7 @@ from tensorboard.compat.proto import event_pb2, summary_pb2
 from tensorboard.plugins.hparams import api_pb2, metadata, plugin_data_pb2
 from tensorboard.summary.writer.event_file_writer import EventFileWriter
 
-from gan_lab.runname import short_keys
+from gan_lab.sweeps.job_names import short_keys
 
 # Scalars every run logs; the dashboard shows each one's last value as a metric column.
 METRICS = ("loss/D", "loss/G", "prob/D_real", "prob/D_fake", "perf/img_per_s")
@@ -81,7 +81,7 @@ def write_job_hparams(run_dir: Path, record: dict) -> None:
 
     Metrics in summary.json's "metrics" are also written as `metrics/<name>` scalars so they get columns.
     """
-    from gan_lab.sweepindex import read_json
+    from gan_lab.sweeps.index import read_json
 
     summary = read_json(Path(run_dir) / "summary.json")
     summary = summary if isinstance(summary, dict) else {}

@@ -11,7 +11,7 @@ import json
 import math
 from pathlib import Path
 
-from gan_lab.rundir import job_dirs
+from gan_lab.runs.layout import job_dirs
 
 FINAL = ("loss_D", "loss_G", "prob_D_real", "prob_D_fake")
 NOT_FINISHED = "no summary.json: the job did not finish (killed, crashed or still running)"

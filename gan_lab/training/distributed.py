@@ -53,7 +53,7 @@ def start(world: World, device_name: str):
     import torch
     import torch.distributed as dist
 
-    from gan_lab.runtime import resolve_device
+    from gan_lab.training.device import resolve_device
 
     device = resolve_device(device_name)
     if device.type == "cuda":

@@ -13,7 +13,7 @@ from pathlib import Path
 from omegaconf import OmegaConf
 
 from gan_lab.errors import UserError
-from gan_lab.rundir import checkpoints, is_run_dir
+from gan_lab.runs.layout import checkpoints, is_run_dir
 
 # Keys a resumed run may change: how long and how it runs, not what it trains.
 RESUMABLE_CHANGES = (
@@ -60,9 +60,9 @@ def hydra_arguments(flags: list[str], overrides: list[str], parsed) -> list[str]
         raise UserError("resume= continues one run; drop -m/--multirun (resume each sweep job by its directory)")
     if any(o.key_or_group == "hydra.run.dir" for o in parsed):
         raise UserError("resume= continues in the run's own directory; drop hydra.run.dir=")
-    from gan_lab.checkpoint import load_checkpoint
-    from gan_lab.preflight import compose_config, parse_overrides
-    from gan_lab.validate import validate_config
+    from gan_lab.config.preflight import compose_config, parse_overrides
+    from gan_lab.config.validate import validate_config
+    from gan_lab.runs.checkpoint import load_checkpoint
 
     run_dir, checkpoint = locate(str(resume.value()))
     saved = _saved_overrides(run_dir)

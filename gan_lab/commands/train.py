@@ -11,14 +11,14 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from omegaconf import DictConfig
 
-from gan_lab import runname  # noqa: F401  (registers ${gan_lab_job_name:}, used by hydra.sweep.subdir)
-from gan_lab import distributed
-from gan_lab.config import config_dir
+from gan_lab.config.packaged import config_dir
+from gan_lab.config.validate import validate_config
 from gan_lab.errors import UserError, report_and_exit
-from gan_lab.rundir import display_path
-from gan_lab.validate import validate_config
+from gan_lab.runs.layout import display_path
+from gan_lab.sweeps import job_names  # noqa: F401  (registers ${gan_lab_job_name:}, used by hydra.sweep.subdir)
+from gan_lab.training import distributed
 
-log = logging.getLogger("gan_lab.train")
+log = logging.getLogger("gan_lab.commands.train")
 
 
 def run_training(cfg: DictConfig, run_dir: Path) -> dict:
@@ -35,12 +35,12 @@ def run_training(cfg: DictConfig, run_dir: Path) -> dict:
 
 
 def _train(cfg: DictConfig, run_dir: Path, world: distributed.World) -> dict:
-    from gan_lab.checkpoint import load_checkpoint
     from gan_lab.data import build_image_source
     from gan_lab.models import build_models
-    from gan_lab.resume import check_resumable
-    from gan_lab.runtime import configure_backend, resolve_device, seed_everything
-    from gan_lab.trainer import Trainer
+    from gan_lab.runs.checkpoint import load_checkpoint
+    from gan_lab.training.device import configure_backend, resolve_device, seed_everything
+    from gan_lab.training.resume import check_resumable
+    from gan_lab.training.trainer import Trainer
 
     checkpoint = None
     if cfg.resume:  # already checked before Hydra started (resume.hydra_arguments); cheap to repeat
@@ -89,7 +89,7 @@ def check_writable(run_dir: Path) -> None:
 def _hydra_main(cfg: DictConfig) -> dict | None:
     run_dir = Path(HydraConfig.get().runtime.output_dir)
     if HydraConfig.get().mode == RunMode.MULTIRUN:
-        from gan_lab.sweep import run_sweep_job
+        from gan_lab.sweeps.callback import run_sweep_job
 
         return run_sweep_job(run_training, cfg, run_dir)  # a failing job is recorded; the sweep goes on
     try:
@@ -100,8 +100,8 @@ def _hydra_main(cfg: DictConfig) -> dict | None:
 
 def hydra_arguments(args: list[str]) -> list[str]:
     """Check the command line before Hydra writes anything; expand resume= into the run's own overrides."""
-    from gan_lab import preflight, resume
-
+    from gan_lab.config import preflight
+    from gan_lab.training import resume
     flags, overrides = preflight.split_arguments(args)
     parsed = preflight.parse_overrides(overrides)
     preflight.check_group_choices(parsed)

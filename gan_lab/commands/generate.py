@@ -12,12 +12,14 @@ import numpy as np
 import torch
 from torchvision.utils import save_image
 
+from gan_lab.commands.run_options import CHECKPOINT, DEVICE, device_option
+from gan_lab.config.options import Option, entry_point, integer, parse_options, path, usage
 from gan_lab.data.transforms import to_unit_range
 from gan_lab.errors import UserError
-from gan_lab.options import Option, entry_point, integer, parse_options, path, usage
-from gan_lab.rundir import display_path
-from gan_lab.runmodel import CHECKPOINT, DEVICE, generate, latents, load_run
-from gan_lab.tb import image_grid
+from gan_lab.models.latent import latents
+from gan_lab.runs.layout import display_path
+from gan_lab.runs.tensorboard import image_grid
+from gan_lab.runs.trained import generate, load_run
 
 GRID_IMAGES = 64  # the grid shows the first 64 images, 8 per row: image i sits at row i // 8, column i % 8
 OPTIONS = [
@@ -54,7 +56,7 @@ def run(args: list[str]) -> int:
     if o.run_dir is None:
         print(usage("generate", SUMMARY, OPTIONS))
         return 0
-    loaded = load_run(o.run_dir, o["checkpoint"], o["device"])
+    loaded = load_run(o.run_dir, o["checkpoint"], device_option(o["device"]))
     out = o["out"] or loaded.run_dir / "samples.npz"
     if out.suffix != ".npz":
         raise UserError(f"out={out} must end in .npz")

@@ -19,13 +19,14 @@ from pathlib import Path
 import torch
 from omegaconf import DictConfig, OmegaConf
 
-from gan_lab.checkpoint import save_atomic
+from gan_lab.data import real_images
 from gan_lab.data.transforms import to_uint8
-from gan_lab.evaluate import image_metrics, real_images
 from gan_lab.metrics import settings
 from gan_lab.metrics.features import build_extractor
 from gan_lab.metrics.fid import SampleQuality
-from gan_lab.runmodel import latents
+from gan_lab.metrics.ratios import image_metrics
+from gan_lab.models.latent import latents
+from gan_lab.runs.checkpoint import save_atomic
 
 log = logging.getLogger(__name__)
 BEST = "best.pt"

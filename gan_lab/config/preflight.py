@@ -14,7 +14,7 @@ from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.core.override_parser.types import Override, OverrideType
 from hydra.errors import OverrideParseException
 
-from gan_lab.config import config_dir, config_groups, group_options
+from gan_lab.config.packaged import config_dir, config_groups, group_options
 from gan_lab.errors import UserError, did_you_mean
 
 # Hydra's flags that take a value in the next argument.

@@ -16,11 +16,13 @@ import torch.nn.functional as F
 from PIL import Image
 from torchvision.utils import make_grid, save_image
 
+from gan_lab.commands.run_options import CHECKPOINT, DEVICE, device_option
+from gan_lab.config.options import Option, choice, entry_point, integer, number, parse_options, path, usage
 from gan_lab.data.transforms import to_unit_range
 from gan_lab.errors import UserError
-from gan_lab.options import Option, choice, entry_point, integer, number, parse_options, path, usage
-from gan_lab.rundir import display_path
-from gan_lab.runmodel import CHECKPOINT, DEVICE, generate, latents, load_run
+from gan_lab.models.latent import latents
+from gan_lab.runs.layout import display_path
+from gan_lab.runs.trained import generate, load_run
 
 MIN_SHOWN = 64  # images smaller than this are enlarged (nearest neighbour) in the PNG and GIF
 OPTIONS = [
@@ -145,7 +147,7 @@ def run(args: list[str]) -> int:
     if o.run_dir is None:
         print(usage("interpolate", SUMMARY, OPTIONS, extra=" [--arithmetic A B C]"))
         return 0
-    loaded = load_run(o.run_dir, o["checkpoint"], o["device"])
+    loaded = load_run(o.run_dir, o["checkpoint"], device_option(o["device"]))
     out = o["out"] or loaded.run_dir / "interpolations"
     out.mkdir(parents=True, exist_ok=True)
     dist = loaded.cfg.model.latent_dist

@@ -9,7 +9,7 @@ from datetime import timedelta
 
 from tqdm import tqdm
 
-log = logging.getLogger("gan_lab.progress")
+log = logging.getLogger("gan_lab.training.progress")
 
 
 class Progress:

@@ -22,26 +22,27 @@ from pathlib import Path
 
 import torch
 import torch.nn as nn
-from torch.autograd.profiler import record_function
 from omegaconf import DictConfig, OmegaConf
+from torch.autograd.profiler import record_function
 from torchvision.utils import save_image
 
-from gan_lab.checkpoint import load_module_state, prune_checkpoints, save_atomic
 from gan_lab.data import to_unit_range
 from gan_lab.doctor.monitor import Doctor
-from gan_lab.ema import EMA
-from gan_lab import distributed
-from gan_lab.distributed import SINGLE, World
 from gan_lab.errors import RunStopped, UserError
-from gan_lab.evalhook import TrainingEval
-from gan_lab.labels import LabelTricks, instance_noise_std
-from gan_lab.losses import build_loss, gradient_penalty
 from gan_lab.models import parameterised_layers
-from gan_lab.optim import build_optimizers, clip_gradients
-from gan_lab.progress import Progress
-from gan_lab.rundir import display_path
-from gan_lab.runtime import resolve_precision, rng_state, set_rng_state
-from gan_lab.tb import RunWriter, image_grid
+from gan_lab.models.latent import sample_latent
+from gan_lab.runs.checkpoint import load_module_state, prune_checkpoints, save_atomic
+from gan_lab.runs.layout import display_path
+from gan_lab.runs.tensorboard import RunWriter, image_grid
+from gan_lab.training import distributed
+from gan_lab.training.device import resolve_precision, rng_state, set_rng_state
+from gan_lab.training.distributed import SINGLE, World
+from gan_lab.training.ema import EMA
+from gan_lab.training.label_tricks import LabelTricks, instance_noise_std
+from gan_lab.training.losses import build_loss, gradient_penalty
+from gan_lab.training.optimizers import build_optimizers, clip_gradients
+from gan_lab.training.periodic_eval import TrainingEval
+from gan_lab.training.progress import Progress
 
 log = logging.getLogger(__name__)
 
@@ -116,16 +117,14 @@ class Trainer:
         # The GAN doctor: static checks now, then detectors fed from _log and _write_samples.
         self.doctor = Doctor(cfg, run_dir, flipped=self.labels.real_value < self.labels.fake_value)
         self.doctor.check_models(self.G, self.D, cfg)
-        # FID/KID etc. every trainer.eval_every steps (0: off) and checkpoints/best.pt (gan_lab/evalhook.py)
+        # FID/KID etc. every trainer.eval_every steps (0: off) and checkpoints/best.pt (training/periodic_eval.py)
         self.evaluator = TrainingEval(cfg, run_dir, device) if self.t.get("eval_every") and world.is_main else None
 
     # ----------------------------------------------------------------- the step
     def sample_latent(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
-        """z from the model's prior: N(0, 1) or U[-1, 1] (model.latent_dist)."""
+        """z from the model's prior on the training device (on the CPU when drawn from `generator`)."""
         device = self.device if generator is None else "cpu"
-        if self.latent_dist == "uniform":
-            return torch.rand(n, self.latent_dim, device=device, generator=generator).mul_(2).sub_(1)
-        return torch.randn(n, self.latent_dim, device=device, generator=generator)
+        return sample_latent(n, self.latent_dim, self.latent_dist, device, generator)
 
     def autocast(self) -> torch.autocast:
         """bf16 autocast for the forward passes when trainer.precision resolves to bf16."""
