@@ -22,6 +22,7 @@ from gan_lab.metrics.ratios import image_metrics
 from gan_lab.models import build_models
 from gan_lab.models.latent import latents
 from gan_lab.runs.layout import read_scalars
+from gan_lab.sweeps.index import run_row
 
 CPU = torch.device("cpu")
 
@@ -79,8 +80,9 @@ def test_class_histogram_follows_the_classes_of_the_samples(tmp_path):
     assert found["class_histogram"]["3"] > 0.8 and math.isclose(sum(found["class_histogram"].values()), 1)
 
 
-def test_evaluate_writes_metrics_json_tensorboard_and_summary(tiny_run, tmp_path, capsys):
+def test_evaluate_writes_metrics_json_and_tensorboard_and_leaves_the_summary(tiny_run, tmp_path, capsys):
     run = copy_run(tiny_run, tmp_path)
+    summary = (run / "summary.json").read_text()
     args = ("evaluate", str(run), "n=64", "metrics.num_real=96", FEATURES)
     assert command(*args) == 0
     out = capsys.readouterr().out
@@ -93,7 +95,8 @@ def test_evaluate_writes_metrics_json_tensorboard_and_summary(tiny_run, tmp_path
     assert "inception_score" not in first  # needs Inception's class logits
     scalars = read_scalars(run)
     assert scalars["eval/fid"] == [(4, pytest.approx(first["fid"], rel=1e-5))]
-    assert json.loads((run / "summary.json").read_text())["metrics"]["fid"] == first["fid"]
+    assert (run / "summary.json").read_text() == summary  # the trainer's record stays the trainer's
+    assert run_row(run)["metrics"]["fid"] == first["fid"]  # what compare and the sweep index rank by
     command(*args)  # the same command gives the same numbers
     assert json.loads((run / "metrics.json").read_text()) == first
 

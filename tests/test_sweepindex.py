@@ -13,7 +13,9 @@ from gan_lab.sweeps.index import NOT_FINISHED, read_diagnoses, run_row, write_in
 FINAL = {"loss_D": 0.5, "loss_G": 1.5, "prob_D_real": 0.8, "prob_D_fake": 0.3}
 
 
-def make_job(sweep: Path, name: str, record: dict | None = None, summary: dict | None = None) -> Path:
+def make_job(
+    sweep: Path, name: str, record: dict | None = None, summary: dict | None = None, metrics: dict | None = None
+) -> Path:
     job = sweep / name
     (job / ".hydra").mkdir(parents=True)
     (job / ".hydra" / "config.yaml").write_text("model: {}\n")
@@ -21,6 +23,8 @@ def make_job(sweep: Path, name: str, record: dict | None = None, summary: dict |
         (job / "job.json").write_text(json.dumps(record))
     if summary is not None:
         (job / "summary.json").write_text(json.dumps(summary))
+    if metrics is not None:  # as `gan-lab evaluate` writes it: the record, then the scores
+        (job / "metrics.json").write_text(json.dumps({"checkpoint": "checkpoints/step_000030.pt", "step": 30, **metrics}))
     return job
 
 
@@ -29,34 +33,32 @@ def record(num: int, status: str = "ok", error: str | None = None) -> dict:
     return {"job": num, "name": f"kernel_size={3 + num},filters=16", "params": params, "status": status, "error": error}
 
 
-@pytest.mark.parametrize(
-    "content, expected",
-    [
-        (
-            [{"name": "d_wins", "step": 120, "advice": "..."}, {"name": "g_starves", "step": 40}],
-            ["d_wins@120", "g_starves@40"],
-        ),
-        ({"diagnoses": [{"check": "exploding_gradients"}]}, ["exploding_gradients"]),
-        (  # the GAN doctor's diagnoses.json
-            {
-                "events": [
-                    {"check": "mode_collapse", "state": "fired", "step": 100, "evidence": "..."},
-                    {"check": "d_wins", "state": "fired", "step": 40},
-                    {"check": "d_wins", "state": "cleared", "step": 80},
-                ],
-                "active": ["mode_collapse"],
-            },
-            ["mode_collapse@100", "d_wins@40 (cleared)"],
-        ),
-        ({"d_wins": {"step": 10}}, ["d_wins@10"]),
-        ([{"name": "d_wins", "step": 10}, {"name": "d_wins", "state": "cleared", "step": 50}], ["d_wins@10 (cleared)"]),
-        (["mode_collapse"], ["mode_collapse"]),
-        ("not what we expect", []),
+DOCTOR_EVENTS = {  # the shape the GAN doctor writes (doctor/monitor.py)
+    "events": [
+        {"check": "mode_collapse", "state": "fired", "step": 100, "evidence": "..."},
+        {"check": "d_wins", "state": "fired", "step": 40},
+        {"check": "d_wins", "state": "cleared", "step": 80},
+        {"check": "checkerboard", "state": "fired", "step": 20},
+        {"check": "checkerboard", "state": "cleared", "step": 30},
+        {"check": "checkerboard", "state": "fired", "step": 60},
     ],
+    "active": ["mode_collapse", "checkerboard"],
+}
+
+
+def test_diagnoses_name_fired_checks_with_their_first_step(tmp_path):
+    (tmp_path / "diagnoses.json").write_text(json.dumps(DOCTOR_EVENTS))
+    assert read_diagnoses(tmp_path) == ["mode_collapse@100", "d_wins@40 (cleared)", "checkerboard@20"]
+
+
+@pytest.mark.parametrize(
+    "content",
+    [["d_wins"], "not what we expect", {"events": "d_wins"}, {"events": [{"state": "fired", "step": 3}, 7]}],
+    ids=["a_list", "a_string", "events_not_a_list", "events_without_check"],
 )
-def test_diagnoses_are_read_tolerantly(tmp_path, content, expected):
+def test_diagnoses_of_another_shape_give_none(tmp_path, content):
     (tmp_path / "diagnoses.json").write_text(json.dumps(content))
-    assert read_diagnoses(tmp_path) == expected
+    assert read_diagnoses(tmp_path) == []
 
 
 def test_missing_or_corrupt_diagnoses_give_none(tmp_path):
@@ -85,7 +87,7 @@ def test_row_status_comes_from_the_run(tmp_path):
 
 
 def test_index_has_a_row_per_job_with_swept_columns(tmp_path):
-    make_job(tmp_path, "0_kernel_size=3,filters=16", record(0), {"steps": 30, "final": FINAL, "metrics": {"fid": 80.5}})
+    make_job(tmp_path, "0_kernel_size=3,filters=16", record(0), {"steps": 30, "final": FINAL}, {"fid": 80.5})
     make_job(tmp_path, "1_kernel_size=4,filters=16", record(1, "failed", "boom"))
     rows = write_index(tmp_path)
     assert [r["status"] for r in rows] == ["ok", "failed"]

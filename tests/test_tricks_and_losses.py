@@ -110,7 +110,7 @@ def run_steps(tmp_path, *overrides: str, steps: int = 2) -> Trainer:
     after = list(G.parameters()) + list(D.parameters())
     assert all(torch.isfinite(p).all() for p in after)
     assert sum(not torch.equal(a, b) for a, b in zip(after, before)) > len(after) // 2
-    means = (trainer._sums / trainer._count).tolist()
+    means = trainer.interval_means().tolist()
     assert all(torch.isfinite(torch.tensor(means)))
     return trainer
 

@@ -13,7 +13,7 @@ import textwrap
 from pathlib import Path
 
 from gan_lab.errors import UserError, report_and_exit
-from gan_lab.runs.layout import is_run_dir, is_sweep_dir, job_dirs
+from gan_lab.runs.layout import compare_picture, is_run_dir, is_sweep_dir, job_dirs, sample_grids, saved_overrides
 from gan_lab.sweeps.index import FINAL, run_row
 from gan_lab.sweeps.job_names import job_name
 
@@ -50,10 +50,7 @@ def collect_runs(paths: list[str]) -> list[Path]:
 
 
 def _overrides(run_dir: Path) -> dict[str, str]:
-    from omegaconf import OmegaConf
-
-    path = run_dir / ".hydra" / "overrides.yaml"
-    items = OmegaConf.load(path) if path.is_file() else []
+    items = saved_overrides(run_dir)
     return dict(item.lstrip("+~").split("=", 1) for item in items if "=" in item)
 
 
@@ -144,11 +141,9 @@ def table(rows: list[dict], by: str) -> str:
     return "\n".join(("  ".join(c.ljust(w) for c, w in zip(line, widths)) + "  " + line[-1]).rstrip() for line in lines)
 
 
-def last_grid(run_dir: Path, summary_grid: str | None) -> Path | None:
+def last_grid(run_dir: Path) -> Path | None:
     """The run's last sample grid PNG, or None."""
-    if summary_grid and (run_dir / summary_grid).is_file():
-        return run_dir / summary_grid
-    grids = sorted((run_dir / "samples").glob("step_*.png"))
+    grids = sample_grids(run_dir)
     return grids[-1] if grids else None
 
 
@@ -161,7 +156,6 @@ def draw(rows: list[dict], title: str, out: Path) -> Path:
     from PIL import Image
 
     from gan_lab.runs.layout import read_scalars
-    from gan_lab.sweeps.index import read_json
 
     width, height = figure_size(len(rows))
     inches = height / DPI
@@ -205,8 +199,7 @@ def draw(rows: list[dict], title: str, out: Path) -> Path:
 
         samples = fig.add_subplot(grid[i, 1])
         samples.axis("off")
-        summary = read_json(run_dir / "summary.json")
-        png = last_grid(run_dir, summary.get("last_grid") if isinstance(summary, dict) else None)
+        png = last_grid(run_dir)
         if png is not None:
             samples.imshow(Image.open(png).convert("RGB"), interpolation="nearest")
         else:
@@ -262,7 +255,7 @@ def main(args: list[str]) -> int:
     except UserError as error:
         report_and_exit(error)
     single_sweep = len(opts.paths) == 1 and not is_run_dir(Path(opts.paths[0]))
-    out = opts.out or (Path(opts.paths[0]) / "compare.png" if single_sweep else Path("compare.png"))
+    out = opts.out or (compare_picture(Path(opts.paths[0])) if single_sweep else compare_picture(Path(".")))
     title = f"{opts.paths[0] if single_sweep else f'{len(rows)} runs'}: ranked by {by}"
     order = "highest" if (opts.order or ("desc" if by in HIGHER_IS_BETTER else "asc")) == "desc" else "lowest"
     print(f"ranked by {by}, {order} first; runs that did not finish last\n")

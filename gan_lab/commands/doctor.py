@@ -5,10 +5,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from gan_lab.doctor.names import PICTURE
 from gan_lab.doctor.report import diagnose_run, job_line, overall, run_report, verdicts
 from gan_lab.errors import UserError, report_and_exit
-from gan_lab.runs.layout import display_path, is_run_dir, is_sweep_dir, job_dirs
+from gan_lab.runs.layout import display_path, doctor_picture, is_run_dir, is_sweep_dir, job_dirs
 
 
 def main(args: list[str]) -> int:
@@ -32,7 +31,7 @@ def main(args: list[str]) -> int:
 
                 static, live = verdicts(diag)
                 title = f"{display_path(path)}: {overall(static + live)}"
-                print(f"picture: {display_path(write_run_picture(path / PICTURE, scalars, diag, title))}")
+                print(f"picture: {display_path(write_run_picture(doctor_picture(path), scalars, diag, title))}")
         elif is_sweep_dir(path):
             if not job_dirs(path):
                 raise UserError(f"sweep {path} has no finished job directories yet")
@@ -45,7 +44,7 @@ def main(args: list[str]) -> int:
             if not opts.no_plot:
                 from gan_lab.doctor.plot import write_sweep_picture
 
-                picture = write_sweep_picture(path / PICTURE, [(job.name, s, d) for job, s, d, _ in jobs])
+                picture = write_sweep_picture(doctor_picture(path), [(job.name, s, d) for job, s, d, _ in jobs])
                 print(f"picture: {display_path(picture)}")
         else:
             raise UserError(f"{path} is neither a gan-lab run directory (.hydra/config.yaml) nor a sweep of them")

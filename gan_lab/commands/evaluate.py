@@ -8,8 +8,6 @@ are always reported; `metrics.classifier=true` adds the class histogram of the s
 
 from __future__ import annotations
 
-import json
-import os
 from pathlib import Path
 
 import torch
@@ -26,11 +24,10 @@ from gan_lab.metrics.features import build_extractor
 from gan_lab.metrics.fid import SampleQuality
 from gan_lab.metrics.ratios import image_metrics
 from gan_lab.models.latent import latents
-from gan_lab.runs.layout import display_path
+from gan_lab.runs.layout import display_path, write_metrics
 from gan_lab.runs.tensorboard import RunWriter
 from gan_lab.runs.trained import generate, load_run
 
-METRICS_FILE = "metrics.json"
 SUMMARY = (
     "Scores a run's checkpoint against its dataset: FID and KID (and Inception Score for RGB) computed by\n"
     "torchmetrics, the checkerboard and diversity ratios, optionally the class histogram of the samples.\n"
@@ -82,31 +79,12 @@ def scalars(results: dict) -> dict[str, float]:
 
 
 def write_results(run_dir: Path, step: int, record: dict, results: dict) -> Path:
-    """metrics.json, eval/* scalars in TensorBoard, and the numbers into summary.json's "metrics" (for compare)."""
-    out = run_dir / METRICS_FILE
-    _write_json(out, {**record, **results})
+    """metrics.json (read by compare and the sweep index) and eval/* scalars in TensorBoard."""
+    out = write_metrics(run_dir, {**record, **results})
     writer = RunWriter(run_dir)
     writer.scalars(step, scalars(results))
     writer.close()
-    summary_file = run_dir / "summary.json"
-    if summary_file.is_file():
-        summary = json.loads(summary_file.read_text())
-        summary["metrics"] = {
-            **(summary.get("metrics") or {}),
-            **{k: v for k, v in results.items() if isinstance(v, float)},
-        }
-        _write_json(summary_file, summary)
     return out
-
-
-def _write_json(file: Path, data: dict) -> None:
-    tmp = file.with_name(f".{file.name}.tmp")
-    try:
-        tmp.write_text(json.dumps(data, indent=2) + "\n")
-        os.replace(tmp, file)
-    except OSError as error:
-        tmp.unlink(missing_ok=True)
-        raise UserError(f"could not write {file}: {error.strerror or error}") from None
 
 
 def _relative(file: Path, run_dir: Path) -> str:

@@ -17,7 +17,7 @@ from gan_lab.config.options import Option, entry_point, integer, parse_options, 
 from gan_lab.data.transforms import to_unit_range
 from gan_lab.errors import UserError
 from gan_lab.models.latent import latents
-from gan_lab.runs.layout import display_path
+from gan_lab.runs.layout import display_path, generated_file
 from gan_lab.runs.tensorboard import image_grid
 from gan_lab.runs.trained import generate, load_run
 
@@ -57,7 +57,7 @@ def run(args: list[str]) -> int:
         print(usage("generate", SUMMARY, OPTIONS))
         return 0
     loaded = load_run(o.run_dir, o["checkpoint"], device_option(o["device"]))
-    out = o["out"] or loaded.run_dir / "samples.npz"
+    out = o["out"] or generated_file(loaded.run_dir)
     if out.suffix != ".npz":
         raise UserError(f"out={out} must end in .npz")
     z = latents(o["n"], loaded.latent_dim, loaded.cfg.model.latent_dist, o["seed"])

@@ -21,7 +21,7 @@ from gan_lab.config.options import Option, choice, entry_point, integer, number,
 from gan_lab.data.transforms import to_unit_range
 from gan_lab.errors import UserError
 from gan_lab.models.latent import latents
-from gan_lab.runs.layout import display_path
+from gan_lab.runs.layout import arithmetic_picture, display_path, interpolations_dir, walk_files
 from gan_lab.runs.trained import generate, load_run
 
 MIN_SHOWN = 64  # images smaller than this are enlarged (nearest neighbour) in the PNG and GIF
@@ -115,7 +115,7 @@ def write_walks(images: torch.Tensor, out: Path, fps: float) -> tuple[Path, Path
     """walks.png (a row per walk) and walks.gif (frame t: every walk at step t, forth and back)."""
     walks, steps = images.shape[:2]
     shown = enlarge(to_unit_range(images.flatten(0, 1))).unflatten(0, (walks, steps))
-    png, gif = out / "walks.png", out / "walks.gif"
+    png, gif = walk_files(out)
     save_image(shown.flatten(0, 1), png, nrow=steps, padding=2, normalize=True, value_range=(-1, 1))
     columns = max(1, math.ceil(math.sqrt(walks)))
     frames = [
@@ -136,7 +136,7 @@ def write_arithmetic(G, z_all, groups, loaded, jitter: float, seed: int, out: Pa
     width = max(len(row) for row in rows)
     white = torch.ones_like(rows[0][:1])  # fills rows shorter than the grid
     images = torch.cat([torch.cat([row, white.expand(width - len(row), -1, -1, -1)]) for row in rows])
-    file = out / "arithmetic.png"
+    file = arithmetic_picture(out)
     save_image(enlarge(images), file, nrow=width, padding=2, normalize=True, value_range=(-1, 1))
     return file
 
@@ -148,7 +148,7 @@ def run(args: list[str]) -> int:
         print(usage("interpolate", SUMMARY, OPTIONS, extra=" [--arithmetic A B C]"))
         return 0
     loaded = load_run(o.run_dir, o["checkpoint"], device_option(o["device"]))
-    out = o["out"] or loaded.run_dir / "interpolations"
+    out = o["out"] or interpolations_dir(loaded.run_dir)
     out.mkdir(parents=True, exist_ok=True)
     dist = loaded.cfg.model.latent_dist
     if groups is not None:

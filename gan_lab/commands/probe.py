@@ -8,7 +8,6 @@ same probe on a randomly initialised D of the same architecture: what training t
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import torch
@@ -22,12 +21,11 @@ from gan_lab.data.transforms import to_unit_range
 from gan_lab.errors import UserError
 from gan_lab.metrics.classifier import accuracy, fit
 from gan_lab.models import build_models
-from gan_lab.runs.layout import display_path
+from gan_lab.runs.layout import display_path, write_probe
 from gan_lab.runs.tensorboard import RunWriter
 from gan_lab.runs.trained import load_run
 
 POOLED = 4  # each conv layer's output is max-pooled to POOLED x POOLED, as in the DCGAN paper
-PROBE_FILE = "probe.json"
 OPTIONS = [
     Option(
         "dataset",
@@ -125,7 +123,7 @@ def run(args: list[str]) -> int:
         "features": int(train_f.shape[1]), "epochs": o["epochs"], "seed": o["seed"],
         "accuracy_trained_D": results["trained"], "accuracy_random_D": results["random"],
     }  # fmt: skip
-    (loaded.run_dir / PROBE_FILE).write_text(json.dumps(record, indent=2) + "\n")
+    probe_file = write_probe(loaded.run_dir, record)
     writer = RunWriter(loaded.run_dir)
     writer.scalars(
         loaded.step, {"probe/accuracy_trained_D": results["trained"], "probe/accuracy_random_D": results["random"]}
@@ -136,7 +134,7 @@ def run(args: list[str]) -> int:
         f"{len(train_x)} train / {len(test_x)} test images, {train_f.shape[1]} features\n"
         f"  test accuracy, trained D  {results['trained']:.2%}\n"
         f"  test accuracy, random D   {results['random']:.2%}\n"
-        f"wrote {display_path(loaded.run_dir / PROBE_FILE)} and probe/* scalars at step {loaded.step} in TensorBoard"
+        f"wrote {display_path(probe_file)} and probe/* scalars at step {loaded.step} in TensorBoard"
     )
     return 0
 

@@ -14,7 +14,7 @@ from omegaconf import DictConfig
 from gan_lab.config.packaged import config_dir
 from gan_lab.config.validate import validate_config
 from gan_lab.errors import UserError, report_and_exit
-from gan_lab.runs.layout import display_path
+from gan_lab.runs.layout import check_writable, display_path
 from gan_lab.sweeps import job_names  # noqa: F401  (registers ${gan_lab_job_name:}, used by hydra.sweep.subdir)
 from gan_lab.training import distributed
 
@@ -72,17 +72,6 @@ def _train(cfg: DictConfig, run_dir: Path, world: distributed.World) -> dict:
         f"run dir {shown}\n  view it: tensorboard --logdir {shown}   (or: gan-lab board {shown})"
     )
     return summary
-
-
-def check_writable(run_dir: Path) -> None:
-    """Fail before training, not at the first checkpoint, when the run directory cannot be written."""
-    probe = run_dir / ".write_test"
-    try:
-        run_dir.mkdir(parents=True, exist_ok=True)
-        probe.write_bytes(b"")
-        probe.unlink()
-    except OSError as error:
-        raise UserError(f"run directory {run_dir} cannot be written ({error.strerror or error}); choose another hydra.run.dir") from None
 
 
 @hydra.main(version_base="1.3", config_path=str(config_dir()), config_name="train")

@@ -16,6 +16,7 @@ from hydra.errors import OverrideParseException
 
 from gan_lab.config.packaged import config_dir, config_groups, group_options
 from gan_lab.errors import UserError, did_you_mean
+from gan_lab.runs.layout import checkpoints
 
 # Hydra's flags that take a value in the next argument.
 _FLAGS_WITH_VALUE = {"--cfg", "-c", "--package", "-p", "--config-path", "-cp", "--config-name", "-cn",
@@ -152,7 +153,7 @@ def check_fresh_run_dir(parsed: list[Override]) -> None:
     if given is None:
         return
     run_dir = Path(str(given.value()))
-    if any((run_dir / "checkpoints").glob("step_*.pt")):
+    if checkpoints(run_dir):
         raise UserError(
             f"hydra.run.dir={run_dir} already holds a run with checkpoints; continue it with resume={run_dir} "
             f"or choose another directory"

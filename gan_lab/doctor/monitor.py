@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from pathlib import Path
 
 import torch
@@ -17,18 +16,12 @@ import torch.nn as nn
 from omegaconf import DictConfig, OmegaConf
 
 from gan_lab.doctor.detectors import CHECKERBOARD, DIVERSITY, OBSERVED, Event, build_detectors
-from gan_lab.doctor.names import DIAGNOSES
 from gan_lab.doctor.static import StaticFinding, warn_about_models
 from gan_lab.metrics.diversity import diversity
 from gan_lab.metrics.spectral import nyquist_power_fraction
+from gan_lab.runs.layout import diagnoses_file, write_diagnoses
 
 log = logging.getLogger("gan_lab.doctor")
-
-
-def write_json_atomic(data: dict, path: Path) -> None:
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(data, indent=2) + "\n")
-    os.replace(tmp, path)
 
 
 class Doctor:
@@ -56,7 +49,7 @@ class Doctor:
         """
         self.writer, self.last_step = writer, step
         self.real = {"diversity": diversity(real), "nyquist": float(nyquist_power_fraction(real).mean())}
-        path = self.run_dir / DIAGNOSES
+        path = diagnoses_file(self.run_dir)
         if step > 0 and path.is_file():
             previous = json.loads(path.read_text())
             self.events = [Event(**e) for e in previous.get("events", []) if e["step"] <= step]
@@ -117,7 +110,8 @@ class Doctor:
 
     def save(self) -> None:
         """diagnoses.json: static findings, every event so far, the checks that ran and the last step seen."""
-        write_json_atomic(
+        write_diagnoses(
+            self.run_dir,
             {
                 "last_step": self.last_step,
                 "checks": {d.name: d.title for d in self.detectors},
@@ -127,5 +121,4 @@ class Doctor:
                 "reference": self.real,
                 "thresholds": OmegaConf.to_container(self.config, resolve=True),
             },
-            self.run_dir / DIAGNOSES,
         )

@@ -15,9 +15,9 @@ from omegaconf import DictConfig, OmegaConf
 
 from gan_lab.config.packaged import config_dir
 from gan_lab.doctor.detectors import CHECKERBOARD, DETECTORS, DIVERSITY, OBSERVED, build_detectors
-from gan_lab.doctor.names import DIAGNOSES, STATIC_CHECKS
+from gan_lab.doctor.names import STATIC_CHECKS
 from gan_lab.errors import UserError
-from gan_lab.runs.layout import display_path, load_run_config, read_scalars
+from gan_lab.runs.layout import diagnoses_file, display_path, load_run_config, read_scalars
 
 WIDTH = 110  # report lines wrap here
 SEVERITY = {"ok": 0, "off": 0, "warning": 1, "failed": 2}
@@ -82,7 +82,7 @@ def replay(scalars: dict, cfg: DictConfig) -> dict:
 
 def load_diagnoses(run_dir: Path, scalars: dict) -> tuple[dict, bool]:
     """(diagnoses, replayed): the run's diagnoses.json, or a replay over its event files."""
-    path = run_dir / DIAGNOSES
+    path = diagnoses_file(run_dir)
     if path.is_file():
         try:
             return json.loads(path.read_text()), False

@@ -15,10 +15,9 @@ import torch.nn as nn
 from omegaconf import DictConfig, OmegaConf
 
 from gan_lab.data.transforms import to_uint8
-from gan_lab.errors import UserError
 from gan_lab.models import build_models
 from gan_lab.runs.checkpoint import load_checkpoint, load_module_state
-from gan_lab.runs.layout import display_path, latest_checkpoint, require_run_dir
+from gan_lab.runs.layout import display_path, find_checkpoint, require_run_dir
 
 
 @dataclass
@@ -41,22 +40,6 @@ class LoadedRun:
     def describe(self, net: str = "G") -> str:
         """'checkpoints/step_000004.pt (step 4, G_ema)', or '(step 4, D)' for net='D'."""
         return f"{display_path(self.checkpoint)} (step {self.step}, {self.G_name if net == 'G' else net})"
-
-
-def find_checkpoint(run_dir: Path, name: str | None) -> Path:
-    """checkpoint= as given: None (the newest step_*.pt), a path, or a name inside the run's checkpoints/."""
-    if name is None:
-        return latest_checkpoint(run_dir)
-    for candidate in (
-        Path(name),
-        run_dir / name,
-        run_dir / "checkpoints" / name,
-        run_dir / "checkpoints" / f"{name}.pt",
-    ):
-        if candidate.is_file():
-            return candidate
-    found = sorted(p.name for p in (run_dir / "checkpoints").glob("*.pt"))
-    raise UserError(f"checkpoint={name} does not exist; this run has {', '.join(found) or 'no checkpoints'}")
 
 
 def load_run(run_dir: Path | str, checkpoint: str | None = None, device: torch.device = torch.device("cpu")) -> LoadedRun:

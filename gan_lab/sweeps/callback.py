@@ -9,7 +9,6 @@ status, error line) and the job's HParams session, and at the end of the sweep `
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import socket
@@ -25,11 +24,11 @@ from hydra.types import RunMode
 from omegaconf import DictConfig
 
 from gan_lab.errors import UserError, report_and_exit
+from gan_lab.runs.layout import write_job_record
 from gan_lab.sweeps import job_names  # also registers the job-name resolver in every job process
 
 log = logging.getLogger("gan_lab.sweeps.callback")
 
-JOB_RECORD = "job.json"
 
 
 def error_line(error: BaseException) -> str:
@@ -95,7 +94,7 @@ class SweepIndex(Callback):
             "pid": os.getpid(),
             "gpus": os.environ.get("CUDA_VISIBLE_DEVICES"),  # the GPUs a launcher gave this job, if any
         }
-        (run_dir / JOB_RECORD).write_text(json.dumps(record, indent=2) + "\n")
+        write_job_record(run_dir, record)
         try:
             from gan_lab.sweeps.hparams import write_job_hparams
 

@@ -1,59 +1,49 @@
 """One row per run: swept values, status, error line, final losses, diagnoses, img/s, wall time, metrics.
 
-Read only from the run directory (job.json of a sweep job, summary.json, diagnoses.json), so the
-same rows serve the sweep index (`sweep.csv`, `sweep.json` at the sweep root) and `gan-lab compare`.
+Read only from the run directory (job.json of a sweep job, summary.json, diagnoses.json, metrics.json),
+so the same rows serve the sweep index (`sweep.csv`, `sweep.json` at the sweep root) and `gan-lab compare`.
 """
 
 from __future__ import annotations
 
 import csv
-import json
+import io
 import math
 from pathlib import Path
 
-from gan_lab.runs.layout import job_dirs
+from gan_lab.runs.layout import (
+    diagnoses_file,
+    job_dirs,
+    load_job_record,
+    load_metrics,
+    load_summary,
+    read_json,
+    write_sweep_index,
+)
 
 FINAL = ("loss_D", "loss_G", "prob_D_real", "prob_D_fake")
 NOT_FINISHED = "no summary.json: the job did not finish (killed, crashed or still running)"
 
 
-def read_json(path: Path) -> dict | list | None:
-    """A JSON file's content, or None when it is missing or unreadable (half-written, corrupt)."""
-    try:
-        return json.loads(path.read_text())
-    except (OSError, ValueError):
-        return None
-
-
 def read_diagnoses(run_dir: Path) -> list[str]:
-    """Names of the failures the GAN doctor reported (diagnoses.json), e.g. ['d_wins@120']; tolerant of its shape."""
-    data = read_json(run_dir / "diagnoses.json")
-    if isinstance(data, dict):
-        inner = next((data[k] for k in ("diagnoses", "events", "findings") if isinstance(data.get(k), list)), None)
-        data = (
-            inner
-            if inner is not None
-            else [{"name": k, **v} if isinstance(v, dict) else {"name": k} for k, v in data.items()]
-        )
+    """The checks the GAN doctor fired in diagnoses.json, e.g. ['mode_collapse@100', 'd_wins@40 (cleared)'].
+
+    A missing or unreadable file gives []; the doctor writes {"events": [{"check", "state", "step"}, ...]}.
+    """
+    data = read_json(diagnoses_file(run_dir))
+    events = data.get("events") if isinstance(data, dict) else None
     found: dict[str, str] = {}
-    for item in data if isinstance(data, list) else []:
-        if isinstance(item, str):
-            found.setdefault(item, item)
+    for event in events if isinstance(events, list) else []:
+        if not isinstance(event, dict) or not event.get("check"):
             continue
-        if not isinstance(item, dict):
-            continue
-        name = next((str(item[k]) for k in ("name", "check", "detector", "id", "kind", "title") if item.get(k)), None)
-        if name is None:
-            continue
-        state = str(item.get("state") or item.get("event") or item.get("status") or "").lower()
-        if state in ("cleared", "clear", "ok", "resolved"):
+        name = str(event["check"])
+        if event.get("state") == "cleared":
             if name in found:
                 found[name] += " (cleared)"
-            continue
-        step = item.get("step")
-        if name in found:  # fired again after clearing
+        elif name in found:  # fired again after clearing
             found[name] = found[name].removesuffix(" (cleared)")
         else:
+            step = event.get("step")
             found[name] = f"{name}@{step}" if isinstance(step, int) else name
     return list(found.values())
 
@@ -65,11 +55,10 @@ def _number(value) -> float | None:
 def run_row(run_dir: Path) -> dict:
     """The index row of one run directory (a sweep job or a single run)."""
     run_dir = Path(run_dir)
-    record = read_json(run_dir / "job.json")
-    record = record if isinstance(record, dict) else {}
-    summary = read_json(run_dir / "summary.json")
-    summary = summary if isinstance(summary, dict) else None
+    record = load_job_record(run_dir) or {}
+    summary = load_summary(run_dir)
     final = (summary or {}).get("final") or {}
+    metrics = load_metrics(run_dir) or {}
     row = {
         "job": record.get("job"),
         "name": record.get("name") or run_dir.name,
@@ -82,7 +71,7 @@ def run_row(run_dir: Path) -> dict:
         "wall_time_s": _number((summary or {}).get("wall_time_s")),
         "job_time_s": _number(record.get("job_time_s")),
         "diagnoses": read_diagnoses(run_dir),
-        "metrics": {k: float(v) for k, v in ((summary or {}).get("metrics") or {}).items() if _number(v) is not None},
+        "metrics": {k: v for k, v in metrics.items() if isinstance(v, float)},  # the scores, not the record
         "dir": str(run_dir),
     }
     if summary is not None:  # the run itself says how it ended
@@ -112,13 +101,13 @@ def write_index(sweep_dir: Path) -> list[dict]:
     """sweep.json and sweep.csv at the sweep root, one row per job; returns the rows."""
     sweep_dir = Path(sweep_dir)
     rows = [{**row, "dir": Path(row["dir"]).name} for row in sweep_rows(sweep_dir)]  # relative to the sweep root
-    (sweep_dir / "sweep.json").write_text(json.dumps({"sweep": str(sweep_dir), "jobs": rows}, indent=2) + "\n")
     flats = [flat(row) for row in rows]
     head = ["job", "name", "status", "error"]
     params = list(dict.fromkeys(k for row in rows for k in row["params"]))
     rest = list(dict.fromkeys(k for f in flats for k in f if k not in head and k not in params and k != "dir"))
-    with (sweep_dir / "sweep.csv").open("w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=[*head, *params, *rest, "dir"], restval="")
-        writer.writeheader()
-        writer.writerows(flats)
+    text = io.StringIO()
+    writer = csv.DictWriter(text, fieldnames=[*head, *params, *rest, "dir"], restval="")
+    writer.writeheader()
+    writer.writerows(flats)
+    write_sweep_index(sweep_dir, {"sweep": str(sweep_dir), "jobs": rows}, text.getvalue())
     return rows

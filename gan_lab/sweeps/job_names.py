@@ -11,6 +11,8 @@ from pathlib import Path
 
 from omegaconf import OmegaConf
 
+from gan_lab.runs.layout import sweep_config
+
 MAX_NAME = 160  # characters: a folder name stays well under the 255 of common file systems
 RESOLVER = "gan_lab_job_name"
 
@@ -63,10 +65,10 @@ def job_name(params: dict) -> str:
 
 def sweep_overrides(sweep_dir: Path) -> list[str] | None:
     """The sweep's command-line overrides from its multirun.yaml, or None when there is none."""
-    path = Path(sweep_dir) / "multirun.yaml"
-    if not path.is_file():
+    config = sweep_config(sweep_dir)
+    if config is None:
         return None
-    overrides = OmegaConf.select(OmegaConf.load(path), "hydra.overrides.task")
+    overrides = OmegaConf.select(config, "hydra.overrides.task")
     return list(overrides) if overrides is not None else None
 
 

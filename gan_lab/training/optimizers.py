@@ -1,4 +1,4 @@
-"""Optimisers for G and D (`optim=<name>`) and gradient clipping."""
+"""Optimisers for G and D (`optim=<name>`), gradient clipping, and per-layer gradient norms."""
 
 from __future__ import annotations
 
@@ -35,3 +35,18 @@ def clip_gradients(model: nn.Module, clip_value: float | None, clip_norm: float 
         torch.nn.utils.clip_grad_value_(model.parameters(), clip_value, foreach=True)
     if clip_norm:
         torch.nn.utils.clip_grad_norm_(model.parameters(), clip_norm, foreach=True)
+
+
+def layer_grad_norms(layers: list[tuple[str, list[nn.Parameter]]]) -> torch.Tensor:
+    """L2 norm of the gradient of each layer (all its parameters together), as one device tensor."""
+    grads, owner = [], []
+    for index, (_, params) in enumerate(layers):
+        for p in params:
+            if p.grad is not None:
+                grads.append(p.grad)
+                owner.append(index)
+    norms = torch.stack(torch._foreach_norm(grads)) if grads else torch.zeros(0)
+    squared = torch.zeros(len(layers), device=norms.device).index_add_(
+        0, torch.tensor(owner, device=norms.device), norms.float() ** 2
+    )
+    return squared.sqrt()

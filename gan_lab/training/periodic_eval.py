@@ -11,7 +11,6 @@ Real images' features are computed once, at the first evaluation.
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from pathlib import Path
@@ -27,10 +26,9 @@ from gan_lab.metrics.fid import SampleQuality
 from gan_lab.metrics.ratios import image_metrics
 from gan_lab.models.latent import latents
 from gan_lab.runs.checkpoint import save_atomic
+from gan_lab.runs.layout import best_checkpoint, read_best_record, write_best_record
 
 log = logging.getLogger(__name__)
-BEST = "best.pt"
-BEST_RECORD = "best.json"
 
 
 class TrainingEval:
@@ -44,8 +42,7 @@ class TrainingEval:
         self.quality = SampleQuality(build_extractor(self.m.features, weights, device), self.m.kid_subset_size)
         self.z = latents(self.m.num_samples, cfg.model.latent_dim, cfg.model.latent_dist, cfg.trainer.seed)
         self.real: torch.Tensor | None = None
-        record = run_dir / "checkpoints" / BEST_RECORD
-        self.best = json.loads(record.read_text()) if record.is_file() else None  # survives a resume
+        self.best = read_best_record(run_dir)  # survives a resume
 
     def due(self, step: int, last: bool) -> bool:
         return step % self.every == 0 or last
@@ -85,7 +82,6 @@ class TrainingEval:
             "step": step,
             "config": OmegaConf.to_container(self.cfg, resolve=True),
         }
-        folder = self.run_dir / "checkpoints"
-        save_atomic(payload, folder / BEST)
+        save_atomic(payload, best_checkpoint(self.run_dir))
         self.best = {"metric": self.m.best, "value": value, "step": step}
-        (folder / BEST_RECORD).write_text(json.dumps(self.best, indent=2) + "\n")
+        write_best_record(self.run_dir, self.best)

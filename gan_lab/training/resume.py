@@ -13,7 +13,7 @@ from pathlib import Path
 from omegaconf import OmegaConf
 
 from gan_lab.errors import UserError
-from gan_lab.runs.layout import checkpoints, is_run_dir
+from gan_lab.runs.layout import checkpoints, is_run_dir, run_dir_of_checkpoint, saved_overrides
 
 # Keys a resumed run may change: how long and how it runs, not what it trains.
 RESUMABLE_CHANGES = (
@@ -32,8 +32,8 @@ def locate(value: str) -> tuple[Path, Path]:
     if not path.exists():
         raise UserError(f"resume={value} does not exist; give {example}")
     if path.is_file():
-        run_dir = path.parent.parent
-        if path.parent.name != "checkpoints" or not is_run_dir(run_dir):
+        run_dir = run_dir_of_checkpoint(path)
+        if run_dir is None:
             raise UserError(f"resume={value} is not inside a run's checkpoints/ folder; give {example}")
         return run_dir.resolve(), path.resolve()
     if not is_run_dir(path):
@@ -65,7 +65,7 @@ def hydra_arguments(flags: list[str], overrides: list[str], parsed) -> list[str]
     from gan_lab.runs.checkpoint import load_checkpoint
 
     run_dir, checkpoint = locate(str(resume.value()))
-    saved = _saved_overrides(run_dir)
+    saved = saved_overrides(run_dir)
     new = {o.key_or_group: line for o, line in zip(parsed, overrides) if o.key_or_group != "resume"}
     kept = [line for o, line in zip(parse_overrides(saved), saved) if o.key_or_group not in new and o.key_or_group != "resume"]
     task = [*kept, *new.values(), f"resume={quote(str(checkpoint))}"]
@@ -74,13 +74,6 @@ def hydra_arguments(flags: list[str], overrides: list[str], parsed) -> list[str]
     validate_config(cfg)
     check_resumable(load_checkpoint(checkpoint), cfg, checkpoint)
     return [*flags, *task, f"hydra.run.dir={quote(str(run_dir))}"]
-
-
-def _saved_overrides(run_dir: Path) -> list[str]:
-    path = run_dir / ".hydra" / "overrides.yaml"
-    if not path.is_file():
-        return []
-    return [str(line) for line in OmegaConf.load(path)]
 
 
 def check_resumable(payload: dict, cfg, checkpoint: Path) -> None:

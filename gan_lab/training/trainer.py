@@ -10,14 +10,9 @@ partial logging interval are saved, so N + N steps with a resume in between equa
 
 from __future__ import annotations
 
-import copy
-import json
 import logging
-import math
 import signal
-import threading
 import time
-from contextlib import contextmanager
 from pathlib import Path
 
 import torch
@@ -28,56 +23,30 @@ from torchvision.utils import save_image
 
 from gan_lab.data import to_unit_range
 from gan_lab.doctor.monitor import Doctor
-from gan_lab.errors import RunStopped, UserError
+from gan_lab.errors import RunStopped
 from gan_lab.models import parameterised_layers
 from gan_lab.models.latent import sample_latent
-from gan_lab.runs.checkpoint import load_module_state, prune_checkpoints, save_atomic
-from gan_lab.runs.layout import display_path
+from gan_lab.runs.checkpoint import prune_checkpoints, save_atomic
+from gan_lab.runs.layout import display_path, sample_grid, step_checkpoint, write_summary
 from gan_lab.runs.tensorboard import RunWriter, image_grid
 from gan_lab.training import distributed
-from gan_lab.training.device import resolve_precision, rng_state, set_rng_state
+from gan_lab.training.compiled import compile_modules, first_compiled_step
+from gan_lab.training.device import resolve_precision
 from gan_lab.training.distributed import SINGLE, World
 from gan_lab.training.ema import EMA
 from gan_lab.training.label_tricks import LabelTricks, instance_noise_std
 from gan_lab.training.losses import build_loss, gradient_penalty
-from gan_lab.training.optimizers import build_optimizers, clip_gradients
+from gan_lab.training.nonfinite import NonFiniteGuard
+from gan_lab.training.optimizers import build_optimizers, clip_gradients, layer_grad_norms
 from gan_lab.training.periodic_eval import TrainingEval
 from gan_lab.training.progress import Progress
+from gan_lab.training.signals import StopRequests
+from gan_lab.training.state import restore_trainer_state, trainer_state
 
 log = logging.getLogger(__name__)
 
 # What the loop sums on the device every step and logs as interval means.
 STAT_TAGS = ("loss/D", "loss/G", "prob/D_real", "prob/D_fake")
-# trainer.on_nan=skip_step gives up after this many skipped steps in a row.
-MAX_CONSECUTIVE_SKIPS = 25
-EXIT_CODES = {signal.SIGINT: 130, signal.SIGTERM: 143}
-# A repeat within this many seconds is the same Ctrl-C delivered twice (`uv run` forwards it to its child).
-SIGNAL_REPEAT_S = 1.0
-
-
-def _first_line(error: BaseException) -> str:
-    return (str(error).strip().splitlines() or [type(error).__name__])[0][:200]
-
-
-def _is_compile_error(error: BaseException) -> bool:
-    """An error raised by torch.compile's machinery (dynamo, inductor, a backend), not by the model."""
-    module = type(error).__module__ or ""
-    return module.startswith(("torch._dynamo", "torch._inductor")) or "compile" in type(error).__name__.lower()
-
-
-def layer_grad_norms(layers: list[tuple[str, list[nn.Parameter]]]) -> torch.Tensor:
-    """L2 norm of the gradient of each layer (all its parameters together), as one device tensor."""
-    grads, owner = [], []
-    for index, (_, params) in enumerate(layers):
-        for p in params:
-            if p.grad is not None:
-                grads.append(p.grad)
-                owner.append(index)
-    norms = torch.stack(torch._foreach_norm(grads)) if grads else torch.zeros(0)
-    squared = torch.zeros(len(layers), device=norms.device).index_add_(
-        0, torch.tensor(owner, device=norms.device), norms.float() ** 2
-    )
-    return squared.sqrt()
 
 
 class Trainer:
@@ -91,9 +60,12 @@ class Trainer:
         self.G = G.to(device, memory_format=self.memory_format)
         self.D = D.to(device, memory_format=self.memory_format)
         self.source, self.run_dir, self.device = source, run_dir, device
-        self._use_eager_modules()
+        self.use_eager_modules()
         if self.t.compile:
-            self._use_compiled_modules()
+            compiled = compile_modules((self.G_train, self.D_train, self.D_for_G))
+            if compiled is not None:
+                self.G_train, self.D_train, self.D_for_G = compiled
+                self._compile_pending = True
         self.opt_G, self.opt_D = build_optimizers(cfg.optim, self.G, self.D, device)
         self.loss = build_loss(cfg.loss)
         self.labels = LabelTricks.from_config(cfg.tricks)
@@ -106,11 +78,9 @@ class Trainer:
         self.step = 0
         self._sums = torch.zeros(len(STAT_TAGS), device=device)
         self._count = 0
-        self._first_nonfinite = torch.full((), -1, dtype=torch.long, device=device)
-        self.skip_nonfinite = self.t.on_nan == "skip_step"
-        self.skipped_steps = self._skips_in_a_row = 0
+        self.nonfinite = NonFiniteGuard(self.t.on_nan, {"G": self.G, "D": self.D}, device)
         self.last_checkpoint: Path | None = None
-        self._signal: int | None = None
+        self.stop_requests = StopRequests()
         self._norms: dict[str, torch.Tensor] = {}
         self.last_logged: dict[str, float] = {}
         self.last_grid: Path | None = None
@@ -153,15 +123,13 @@ class Trainer:
             self.ema.update(step)
 
         stats = torch.stack([loss_D, loss_G, torch.sigmoid(real_out).mean(), torch.sigmoid(fake_out).mean()]).detach()
-        if self.skip_nonfinite:
-            self._count_skips(step, finite)
-            if not finite:
-                return
-        else:  # remember the first non-finite step without a host-device sync
-            first = (self._first_nonfinite < 0) & ~torch.isfinite(stats).all()
-            self._first_nonfinite = torch.where(first, step, self._first_nonfinite)
-        self._sums += stats
-        self._count += 1
+        if self.nonfinite.record(step, stats, finite, self.last_checkpoint):
+            self._sums += stats
+            self._count += 1
+
+    def interval_means(self) -> torch.Tensor:
+        """The mean of each STAT_TAGS value over the steps since the last logging step (device tensor)."""
+        return self._sums / max(self._count, 1)
 
     def _d_step(self, real: torch.Tensor, noise_std: float, record_norms: bool, for_g_step: bool):
         """One D update: real batch -> real target, generated batch (detached) -> fake target.
@@ -187,11 +155,13 @@ class Trainer:
         D is called unwrapped: under torchrun only G's gradients are averaged in this step.
         """
         self.D.requires_grad_(False)
-        with self.autocast():
-            gen_out = self.D_for_G(self._with_instance_noise(fake, noise_std)).float()
-        loss_G = self.loss.g_loss(gen_out, self.labels.real_value, self.labels.fake_value)
-        finite = self._update("G", loss_G, record_norms)
-        self.D.requires_grad_(True)
+        try:
+            with self.autocast():
+                gen_out = self.D_for_G(self._with_instance_noise(fake, noise_std)).float()
+            loss_G = self.loss.g_loss(gen_out, self.labels.real_value, self.labels.fake_value)
+            finite = self._update("G", loss_G, record_norms)
+        finally:  # a failed (compiling) G step must not leave D frozen for the eager retry
+            self.D.requires_grad_(True)
         return loss_G, finite
 
     def _update(self, net: str, loss: torch.Tensor, record_norms: bool) -> bool:
@@ -202,67 +172,20 @@ class Trainer:
         clip_gradients(model, self.cfg.optim.clip_value, self.cfg.optim.clip_norm)
         if record_norms:
             self._norms[net] = layer_grad_norms(layers)
-        return self._apply(optimizer, loss, model)
+        if not self.nonfinite.update_allowed(loss, model, optimizer):
+            return False
+        optimizer.step()
+        return True
 
     # ----------------------------------------------------------------- module wrappers
-    def _use_eager_modules(self) -> None:
+    def use_eager_modules(self) -> None:
         """What the steps call: G and D as they are, in DistributedDataParallel under torchrun.
 
         The G step calls D unwrapped: only G's gradients are averaged there.
         """
         wrap = (lambda m: distributed.wrap(m, self.world, self.device)) if self.world.size > 1 else (lambda m: m)
         self.G_train, self.D_train, self.D_for_G = wrap(self.G), wrap(self.D), self.D
-        self._compiled = self._compile_checked = False
-
-    def _use_compiled_modules(self) -> None:
-        """trainer.compile=true: torch.compile the modules the steps call (compiled at the first step)."""
-        try:
-            self.G_train, self.D_train, self.D_for_G = (torch.compile(m) for m in (self.G_train, self.D_train, self.D_for_G))
-        except Exception as error:  # torch.compile unsupported on this platform or Python
-            log.warning(f"warning: trainer.compile=true but torch.compile is unavailable ({_first_line(error)}); running eager")
-            return
-        self._compiled = True
-
-    def _first_compiled_step(self, step: int, record_norms: bool) -> None:
-        """The first step compiles; if compiling fails (no C++ compiler, unsupported op), redo it eagerly."""
-        before = copy.deepcopy({"rng": torch.get_rng_state(), "data": self.source.state_dict(),
-                                **{k: getattr(self, k).state_dict() for k in ("G", "D", "opt_G", "opt_D")}})  # fmt: skip
-        try:
-            self.train_step(step, record_norms)
-        except Exception as error:
-            if not _is_compile_error(error):
-                raise
-            log.warning(f"warning: torch.compile failed ({_first_line(error)}); continuing without trainer.compile")
-            torch.set_rng_state(before.pop("rng"))
-            self.source.load_state_dict(before.pop("data"))
-            for key, state in before.items():
-                getattr(self, key).load_state_dict(state)
-            self._use_eager_modules()
-            self.train_step(step, record_norms)
-        self._compile_checked = True
-
-    def _apply(self, optimizer: torch.optim.Optimizer, loss: torch.Tensor, model: nn.Module) -> bool:
-        """optimizer.step(), except under trainer.on_nan=skip_step when the loss or a gradient is non-finite.
-
-        skip_step checks every step, which costs one host-device sync per step.
-        """
-        if self.skip_nonfinite:
-            grads = [p.grad for p in model.parameters() if p.grad is not None]
-            finite = torch.isfinite(loss) & torch.isfinite(torch.stack(torch._foreach_norm(grads))).all()
-            if not bool(finite):
-                optimizer.zero_grad(set_to_none=True)
-                return False
-        optimizer.step()
-        return True
-
-    def _count_skips(self, step: int, finite: bool) -> None:
-        if finite:
-            self._skips_in_a_row = 0
-            return
-        self.skipped_steps += 1
-        self._skips_in_a_row += 1
-        if self._skips_in_a_row >= MAX_CONSECUTIVE_SKIPS:
-            self._diverged(step, f"{MAX_CONSECUTIVE_SKIPS} steps in a row with non-finite losses or gradients")
+        self._compile_pending = False
 
     # ----------------------------------------------------------------- the loop
     def fit(self) -> dict:
@@ -275,12 +198,12 @@ class Trainer:
         started = time.perf_counter()
         first_step = self.step
         try:
-            with self._signals_caught():
+            with self.stop_requests.caught(lambda: (self.step, self.last_checkpoint)):
                 for step in range(self.step + 1, self.t.steps + 1):
                     self.run_step(step, last=step == self.t.steps, progress=progress)
                     progress.advance()
-                    if self._signal:
-                        self._stop_for_signal(step)
+                    if self.stop_requests.signal:
+                        self.stop_requests.stop(step, self.t.steps, self.last_checkpoint, self.run_dir)
         except RunStopped as stop:
             progress.close()
             self._write_summary(time.perf_counter() - started, first_step, stop.status, str(stop))
@@ -309,14 +232,15 @@ class Trainer:
         """One training step and whatever falls due at it: logging, samples, a checkpoint."""
         t = self.t
         log_now = step % t.log_every == 0 or last
-        if self._compiled and not self._compile_checked:
-            self._first_compiled_step(step, log_now)
+        if self._compile_pending:
+            first_compiled_step(self, step, log_now)
+            self._compile_pending = False
         else:
             self.train_step(step, record_norms=log_now)
         self.step = step
         self._interval_images += t.batch_size * self.world.size
-        if self.world.size > 1 and distributed.any_rank(self._signal is not None):
-            self._signal = self._signal or signal.SIGTERM  # every rank stops after the same step
+        if self.world.size > 1 and distributed.any_rank(self.stop_requests.signal is not None):
+            self.stop_requests.signal = self.stop_requests.signal or signal.SIGTERM  # every rank stops after the same step
         if log_now:
             with record_function("gan_lab/logging"):
                 img_per_s = self._interval_images / (time.perf_counter() - self._interval_start)
@@ -326,7 +250,7 @@ class Trainer:
             self._interval_start, self._interval_images = time.perf_counter(), 0
         if (step % t.sample_every == 0 or last) and self.world.is_main:
             self._write_samples(step)
-        if (t.checkpoint_every and step % t.checkpoint_every == 0) or last or self._signal:
+        if (t.checkpoint_every and step % t.checkpoint_every == 0) or last or self.stop_requests.signal:
             self.save_checkpoint(step)
         if self.evaluator is not None and self.evaluator.due(step, last):
             self.evaluator.run(step, self)
@@ -337,119 +261,14 @@ class Trainer:
             self.doctor.save()
             self.writer.close()
 
-    @contextmanager
-    def _signals_caught(self):
-        """SIGINT/SIGTERM ask the loop to stop after the current step; a second one stops at once."""
-        if threading.current_thread() is not threading.main_thread():
-            yield
-            return
-
-        first_at = 0.0
-
-        def handler(signum, frame):
-            nonlocal first_at
-            if self._signal is None:
-                self._signal, first_at = signum, time.monotonic()
-                log.warning(f"{signal.Signals(signum).name}: finishing step {self.step + 1} and saving a checkpoint")
-            elif time.monotonic() - first_at > SIGNAL_REPEAT_S:
-                kept = display_path(self.last_checkpoint) if self.last_checkpoint else "none"
-                raise RunStopped(
-                    f"stopped at once by a second {signal.Signals(signum).name} during step {self.step + 1}; "
-                    f"the last checkpoint is {kept}",
-                    exit_code=EXIT_CODES[signum],
-                    status="interrupted",
-                )
-
-        previous = {sig: signal.signal(sig, handler) for sig in EXIT_CODES}
-        try:
-            yield
-        finally:
-            for sig, old in previous.items():
-                signal.signal(sig, old)
-
-    def _stop_for_signal(self, step: int) -> None:
-        name = signal.Signals(self._signal).name
-        raise RunStopped(
-            f"stopped by {name} at step {step}/{self.t.steps}: saved {display_path(self.last_checkpoint)}; "
-            f"continue with: gan-lab train resume={display_path(self.run_dir)}",
-            exit_code=EXIT_CODES[self._signal],
-            status="interrupted",
-        )
-
-    def _diverged(self, step: int, what: str) -> None:
-        """Stop with one line naming the step and the tensor; earlier checkpoints stay as they are."""
-        bad = self._nonfinite_weights()
-        weights = f" (first non-finite weight: {bad})" if bad else ""
-        kept = (
-            f"the last good checkpoint is {display_path(self.last_checkpoint)}"
-            if self.last_checkpoint
-            else "no checkpoint was saved before it"
-        )
-        raise RunStopped(
-            f"{what} at step {step}{weights}; stopped, {kept} (lower optim.lr_G / optim.lr_D, "
-            f"or set trainer.on_nan=skip_step)",
-            exit_code=3,
-            status="diverged",
-        )
-
-    def _nonfinite_weights(self) -> str | None:
-        """'G.up1.conv.weight': the first parameter holding inf or nan, or None (one sync)."""
-        for net, model in (("G", self.G), ("D", self.D)):
-            params = list(model.parameters())
-            finite = torch.isfinite(torch.stack(torch._foreach_norm(params))).tolist()
-            for (name, _), ok in zip(model.named_parameters(), finite):
-                if not ok:
-                    return f"{net}.{name}"
-        return None
-
-    def _check_finite(self, first_nonfinite: int, means: list[float] | None = None) -> None:
-        """Raise RunStopped if a loss went non-finite at step first_nonfinite (>= 0; on_nan=stop)."""
-        if self.skip_nonfinite or first_nonfinite < 0:
-            return
-        names = [tag for tag, value in zip(STAT_TAGS, means or []) if not math.isfinite(value)]
-        self._diverged(first_nonfinite, f"non-finite {', '.join(names) or 'loss'}")
-
     # ----------------------------------------------------------------- resume
     def state_dict(self, step: int) -> dict:
-        """Everything needed to continue this run exactly where it is."""
-        return {
-            "G": self.G.state_dict(),
-            **({"G_ema": self.ema.model.state_dict()} if self.ema is not None else {}),
-            "D": self.D.state_dict(),
-            "opt_G": self.opt_G.state_dict(),
-            "opt_D": self.opt_D.state_dict(),
-            "step": step,
-            "config": OmegaConf.to_container(self.cfg, resolve=True),
-            "rng": rng_state(),
-            **({"rng_ranks": distributed.gather_state(rng_state(), self.world)} if self.world.size > 1 else {}),
-            "data": self.source.state_dict(),
-            "interval": {"sums": self._sums.cpu(), "count": self._count},
-            "skipped_steps": self.skipped_steps,
-        }
+        """Everything needed to continue this run exactly where it is (training/state.py)."""
+        return trainer_state(self, step)
 
     def load_state_dict(self, payload: dict, path: Path) -> None:
         """Continue from a checkpoint written by state_dict() (resume=)."""
-        load_module_state(self.G, payload["G"], "G", path)
-        load_module_state(self.D, payload["D"], "D", path)
-        if self.ema is not None:
-            load_module_state(self.ema.model, payload.get("G_ema", payload["G"]), "G_ema", path)
-        self.opt_G.load_state_dict(payload["opt_G"])
-        self.opt_D.load_state_dict(payload["opt_D"])
-        self.step = int(payload["step"])
-        ranks = payload.get("rng_ranks") or [payload.get("rng")]
-        if len(ranks) != self.world.size:
-            raise UserError(
-                f"{path} was saved by {len(ranks)} process(es); resume it with the same number "
-                f"(torchrun --nproc_per_node={len(ranks)}), not {self.world.size}"
-            )
-        if ranks[self.world.rank] is not None:
-            set_rng_state(ranks[self.world.rank])
-        if "data" in payload:
-            self.source.load_state_dict(payload["data"])
-        if "interval" in payload:
-            self._sums.copy_(payload["interval"]["sums"])
-            self._count = int(payload["interval"]["count"])
-        self.skipped_steps = int(payload.get("skipped_steps", 0))
+        restore_trainer_state(self, payload, path)
         self.last_checkpoint = path
 
     # ----------------------------------------------------------------- outputs
@@ -457,22 +276,23 @@ class Trainer:
         """The one host-device sync of a logging step: interval means and gradient norms."""
         if self.world.size > 1:  # means over every rank; gradients are already averaged by DDP
             distributed.all_reduce_(self._sums).div_(self.world.size)
-            distributed.all_reduce_(self._first_nonfinite, "max")
+            distributed.all_reduce_(self.nonfinite.first, "max")
         # One readback: the interval means and the first non-finite step (-1: none).
-        first = self._first_nonfinite.view(1).to(self._sums.dtype)
-        *means, first_nonfinite = torch.cat([self._sums / max(self._count, 1), first]).tolist()
+        first = self.nonfinite.first.view(1).to(self._sums.dtype)
+        *means, first_nonfinite = torch.cat([self.interval_means(), first]).tolist()
         norms = {net: values.tolist() for net, values in self._norms.items()}
+        means = dict(zip(STAT_TAGS, means))
         if self.world.is_main:
-            self.doctor.observe(step, dict(zip(STAT_TAGS, means)), norms)  # host values only: no extra sync
-        self._check_finite(int(first_nonfinite), means)
+            self.doctor.observe(step, means, norms)  # host values only: no extra sync
+        self.nonfinite.check(int(first_nonfinite), means, self.last_checkpoint)
         self._sums.zero_()
         self._count = 0
-        values = dict(zip(STAT_TAGS, means))
+        values = dict(means)
         values["lr/G"] = self.opt_G.param_groups[0]["lr"]
         values["lr/D"] = self.opt_D.param_groups[0]["lr"]
         values["perf/img_per_s"] = img_per_s
-        if self.skip_nonfinite:
-            values["train/skipped_steps"] = self.skipped_steps
+        if self.nonfinite.skip:
+            values["train/skipped_steps"] = self.nonfinite.skipped_steps
         self.last_logged = values
         if self.world.is_main:
             self.writer.scalars(step, values)
@@ -514,18 +334,14 @@ class Trainer:
         self.doctor.observe_samples(step, images)  # a sample step may sync: diversity and checkerboard
         grid = image_grid(images)
         self.writer.grid("samples/fixed", grid, step)
-        path = self.run_dir / "samples" / f"step_{step:06d}.png"
-        path.parent.mkdir(exist_ok=True)
+        path = sample_grid(self.run_dir, step)
         save_image(grid, path)
         self.last_grid = path
 
     def save_checkpoint(self, step: int) -> Path:
         """checkpoints/step_NNNNNN.pt, written atomically; never a non-finite one; the last K kept."""
-        self._check_finite(int(self._first_nonfinite))
-        bad = self._nonfinite_weights()
-        if bad:
-            self._diverged(step, f"non-finite weight {bad}")
-        path = self.run_dir / "checkpoints" / f"step_{step:06d}.pt"
+        self.nonfinite.check_weights(step, self.last_checkpoint)
+        path = step_checkpoint(self.run_dir, step)
         state = self.state_dict(step)  # every rank takes part: it gathers their RNG states
         self.last_checkpoint = path
         if self.world.is_main:
@@ -545,11 +361,11 @@ class Trainer:
             "device": str(self.device),
             "last_grid": str(self.last_grid.relative_to(self.run_dir)) if self.last_grid else None,
             "checkpoint": str(self.last_checkpoint.relative_to(self.run_dir)) if self.last_checkpoint else None,
-            **({"skipped_steps": self.skipped_steps} if self.skip_nonfinite else {}),
+            **({"skipped_steps": self.nonfinite.skipped_steps} if self.nonfinite.skip else {}),
             **({"error": error} if error else {}),
         }
         if self.world.size > 1:
             summary["processes"] = self.world.size
         if self.world.is_main:
-            (self.run_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+            write_summary(self.run_dir, summary)
         return summary

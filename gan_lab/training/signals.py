@@ -1,0 +1,69 @@
+"""Ctrl-C and SIGTERM during training: finish the current step, save a checkpoint, stop (exit 130 / 143).
+
+A second signal more than SIGNAL_REPEAT_S after the first stops at once; a repeat within it is the
+same Ctrl-C delivered twice (`uv run` forwards it to its child).
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+import time
+from collections.abc import Callable
+from contextlib import contextmanager
+from pathlib import Path
+
+from gan_lab.errors import RunStopped
+from gan_lab.runs.layout import display_path
+
+log = logging.getLogger("gan_lab.training.trainer")
+
+EXIT_CODES = {signal.SIGINT: 130, signal.SIGTERM: 143}
+SIGNAL_REPEAT_S = 1.0
+
+
+class StopRequests:
+    """The signal that asked the run to stop (None: none yet); `caught()` installs the handlers."""
+
+    def __init__(self):
+        self.signal: int | None = None
+
+    @contextmanager
+    def caught(self, where: Callable[[], tuple[int, Path | None]]):
+        """Handle SIGINT/SIGTERM inside the block; `where()` gives (current step, last checkpoint)."""
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        first_at = 0.0
+
+        def handler(signum, frame):
+            nonlocal first_at
+            step, checkpoint = where()
+            if self.signal is None:
+                self.signal, first_at = signum, time.monotonic()
+                log.warning(f"{signal.Signals(signum).name}: finishing step {step + 1} and saving a checkpoint")
+            elif time.monotonic() - first_at > SIGNAL_REPEAT_S:
+                kept = display_path(checkpoint) if checkpoint else "none"
+                raise RunStopped(
+                    f"stopped at once by a second {signal.Signals(signum).name} during step {step + 1}; "
+                    f"the last checkpoint is {kept}",
+                    exit_code=EXIT_CODES[signum],
+                    status="interrupted",
+                )
+
+        previous = {sig: signal.signal(sig, handler) for sig in EXIT_CODES}
+        try:
+            yield
+        finally:
+            for sig, old in previous.items():
+                signal.signal(sig, old)
+
+    def stop(self, step: int, steps: int, checkpoint: Path | None, run_dir: Path) -> None:
+        """Raise RunStopped for the signal received, naming the checkpoint and how to continue."""
+        raise RunStopped(
+            f"stopped by {signal.Signals(self.signal).name} at step {step}/{steps}: saved {display_path(checkpoint)}; "
+            f"continue with: gan-lab train resume={display_path(run_dir)}",
+            exit_code=EXIT_CODES[self.signal],
+            status="interrupted",
+        )
