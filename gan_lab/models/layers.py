@@ -212,11 +212,6 @@ def init_weights(module: nn.Module, scheme: str = "dcgan") -> None:
             m.icnr_()
 
 
-def init_dcgan_weights(module: nn.Module) -> None:
-    """The DCGAN init (see init_weights)."""
-    init_weights(module, "dcgan")
-
-
 # ------------------------------------------------------------------ introspection
 _PARAMETRIZED = re.compile(r"\.parametrizations\.[^.]+\.original$")
 

@@ -62,8 +62,5 @@ class RunWriter:
             }
         )
 
-    def flush(self) -> None:
-        self.writer.flush()
-
     def close(self) -> None:
         self.writer.close()

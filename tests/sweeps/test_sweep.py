@@ -15,7 +15,7 @@ from conftest import TINY, run_cli
 from omegaconf import OmegaConf
 from PIL import Image
 from tensorboard.backend.event_processing.event_multiplexer import EventMultiplexer
-from tensorboard.plugins.hparams import metadata
+from tensorboard.plugins.hparams import api_pb2, metadata
 
 from gan_lab.commands.compare import figure_size, rank
 from gan_lab.runs.layout import job_dirs
@@ -74,7 +74,13 @@ def test_tensorboard_shows_each_job_as_a_run_named_by_its_overrides(sweep):
         start = metadata.parse_session_start_info_plugin_data(hparams[name][metadata.SESSION_START_INFO_TAG])
         kernel, filters = (float(part.split("=")[1]) for part in name.split("_", 1)[1].split(","))
         assert {k: v.number_value for k, v in start.hparams.items()} == {"kernel_size": kernel, "filters": filters}
-        assert "loss/G" in runs.GetAccumulator(name).Tags()["scalars"] or kernel == 9
+        scalars = runs.GetAccumulator(name).Tags()["scalars"]
+        if kernel == 9:  # could not be built: no training scalars, and its session ended as a failure
+            assert "loss/G" not in scalars
+            end = metadata.parse_session_end_info_plugin_data(hparams[name][metadata.SESSION_END_INFO_TAG])
+            assert end.status == api_pb2.STATUS_FAILURE
+        else:
+            assert {"loss/G", "loss/D", "prob/D_real", "prob/D_fake"} <= set(scalars)
 
 
 def test_hparams_dashboard_lists_every_job_with_final_metrics(sweep):
