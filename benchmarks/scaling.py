@@ -17,7 +17,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-from benchmarks.train_speed import GanLabLoop, image_root, measure
+import torch
+
+from benchmarks.train_speed import GanLabLoop, image_root, machine_line, measure
 
 
 def throughput(overrides: list[str], folder: Path | None, steps: int, warmup: int, scratch: Path) -> float:
@@ -57,6 +59,7 @@ def main(argv: list[str] | None = None) -> int:
     results: dict = {"batch_size": {}, "image_size": {}, "memory_mb": {}, "streaming": {}}
     with tempfile.TemporaryDirectory(prefix="gan-lab-scaling-") as tmp:
         scratch = Path(tmp)
+        print(machine_line(torch.device("cpu")))
         print("peak memory against dataset size (64 px RGB shapes preloaded as uint8)")
         for count in counts:
             peak = peak_memory_of_a_run(count, 64, scratch)

@@ -13,7 +13,15 @@ import textwrap
 from pathlib import Path
 
 from gan_lab.errors import UserError, report_and_exit
-from gan_lab.runs.layout import compare_picture, is_run_dir, is_sweep_dir, job_dirs, sample_grids, saved_overrides
+from gan_lab.runs.layout import (
+    FINISHED,
+    compare_picture,
+    is_run_dir,
+    is_sweep_dir,
+    job_dirs,
+    sample_grids,
+    saved_overrides,
+)
 from gan_lab.sweeps.index import FINAL, run_row
 from gan_lab.sweeps.job_names import job_name
 
@@ -92,7 +100,7 @@ def rank(rows: list[dict], by: str, order: str | None) -> list[dict]:
 
     def key(row: dict):
         value = value_of(row, by)
-        missing = row["status"] != "ok" or value is None or (isinstance(value, float) and not math.isfinite(value))
+        missing = row["status"] not in FINISHED or value is None or (isinstance(value, float) and not math.isfinite(value))
         if missing:
             return (1, 0, "")
         number = _as_number(value)
@@ -133,7 +141,7 @@ def table(rows: list[dict], by: str) -> str:
     head = ["#", "run", "status", *extra, *COLUMNS, "diagnoses / error"]
     lines = [head]
     for place, row in enumerate(rows, 1):
-        note = row["error"] if row["status"] != "ok" else "; ".join(row["diagnoses"])
+        note = row["error"] if row["status"] not in FINISHED else "; ".join(row["diagnoses"])
         by_value = [_fmt(value_of(row, by))] if extra else []
         numbers = [_fmt(row[key], digits) for key, digits in COLUMNS.values()]
         lines.append([str(place), row["name"], row["status"], *by_value, *numbers, note or ""])
@@ -174,7 +182,7 @@ def draw(rows: list[dict], title: str, out: Path) -> Path:
     )
     for i, row in enumerate(rows):
         run_dir = Path(row["dir"])
-        ok = row["status"] == "ok"
+        ok = row["status"] in FINISHED
         label = fig.add_subplot(grid[i, 0])
         label.axis("off")
         lines = [f"#{i + 1}  {row['name']}", f"{row['status']}" + (f", {row['steps']} steps" if row["steps"] else "")]

@@ -67,6 +67,11 @@ def _train(cfg: DictConfig, run_dir: Path, world: distributed.World) -> dict:
     )
     summary = trainer.fit()
     shown = display_path(run_dir)
+    if summary["status"] == "time_limit":
+        log.info(
+            f"trainer.time_limit={cfg.trainer.time_limit} reached at step {summary['steps']}/{cfg.trainer.steps}; "
+            f"continue with: gan-lab train resume={shown} (a new trainer.time_limit= sets the next budget)"
+        )
     log.info(
         f"done: {summary['steps']} steps in {summary['wall_time_s']:.0f} s ({summary['img_per_s']:,.0f} img/s); "
         f"run dir {shown}\n  view it: tensorboard --logdir {shown}   (or: gan-lab board {shown})"

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+import re
+
 from omegaconf import DictConfig, ListConfig, OmegaConf
 
 from gan_lab.config.choices import (
@@ -73,6 +76,23 @@ def number_range(key: str, value) -> None:
         raise UserError(f"{key}={value} must be null or a range [low, high], e.g. [0.9, 1.0]")
     if not 0 <= value[0] <= value[1] <= 1:
         raise UserError(f"{key}={list(value)} must satisfy 0 <= low <= high <= 1")
+
+
+_DURATION = re.compile(r"(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m)?(?:(\d+(?:\.\d+)?)s?)?")
+
+
+def duration_seconds(key: str, value) -> float | None:
+    """null, a number of seconds, or text such as 90s, 30m, 2h, 1h30m -> seconds (> 0)."""
+    if value is None:
+        return None
+    if _is_number(value) and math.isfinite(value) and value > 0:
+        return float(value)
+    match = _DURATION.fullmatch(str(value).strip().lower()) if isinstance(value, str) else None
+    if match and any(match.groups()):
+        hours, minutes, seconds = (float(g or 0) for g in match.groups())
+        if hours * 3600 + minutes * 60 + seconds > 0:
+            return hours * 3600 + minutes * 60 + seconds
+    raise UserError(f"{key}={value} is not a duration; use seconds (e.g. 90) or text such as 30m, 2h, 1h30m, or null")
 
 
 def validate_config(cfg: DictConfig) -> None:
@@ -212,6 +232,7 @@ def _validate_trainer(t: DictConfig) -> None:
     at_least("trainer.seed", t.seed, 0, integer=True)
     at_least("trainer.checkpoint_every", t.checkpoint_every, 0, integer=True)
     at_least("trainer.keep_checkpoints", t.keep_checkpoints, 0, integer=True)
+    duration_seconds("trainer.time_limit", t.get("time_limit"))
     one_of("trainer.on_nan", t.on_nan, NAN_POLICIES)
     at_least("trainer.preload_max_mb", t.preload_max_mb, 0)
     at_least("trainer.num_workers", t.num_workers, 0, integer=True)

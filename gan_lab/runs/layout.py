@@ -43,6 +43,9 @@ SWEEP_JSON = "sweep.json"
 SWEEP_CSV = "sweep.csv"
 COMPARE_PICTURE = "compare.png"
 
+# summary.json "status" of a run that ended as asked: all its steps, or trainer.time_limit reached.
+FINISHED = ("ok", "time_limit")
+
 
 # ----------------------------------------------------------------- what a directory is
 def display_path(path: Path) -> str:

@@ -24,7 +24,7 @@ from hydra.types import RunMode
 from omegaconf import DictConfig
 
 from gan_lab.errors import UserError, report_and_exit
-from gan_lab.runs.layout import write_job_record
+from gan_lab.runs.layout import FINISHED, write_job_record
 from gan_lab.sweeps import job_names  # also registers the job-name resolver in every job process
 
 log = logging.getLogger("gan_lab.sweeps.callback")
@@ -118,5 +118,5 @@ class SweepIndex(Callback):
             f"  view them: tensorboard --logdir {shown}"
         )
         for row in rows:
-            if row["status"] != "ok":
+            if row["status"] not in FINISHED:
                 log.info(f"  job {row['job']} {row['name']}: {row['status']}: {row.get('error') or ''}")

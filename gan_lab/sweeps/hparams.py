@@ -19,7 +19,7 @@ from gan_lab.sweeps.job_names import short_keys
 
 # Scalars every run logs; the dashboard shows each one's last value as a metric column.
 METRICS = ("loss/D", "loss/G", "prob/D_real", "prob/D_fake", "perf/img_per_s")
-STATUS = {"ok": api_pb2.STATUS_SUCCESS, "interrupted": api_pb2.STATUS_UNKNOWN}  # else STATUS_FAILURE
+STATUS = {"ok": api_pb2.STATUS_SUCCESS, "time_limit": api_pb2.STATUS_SUCCESS, "interrupted": api_pb2.STATUS_UNKNOWN}  # else STATUS_FAILURE
 
 
 def typed(value: str) -> float | bool | str:
@@ -81,7 +81,7 @@ def write_job_hparams(run_dir: Path, record: dict) -> None:
 
     Metrics in metrics.json (gan-lab evaluate) are also written as `metrics/<name>` scalars so they get columns.
     """
-    from gan_lab.runs.layout import load_metrics, load_summary
+    from gan_lab.runs.layout import FINISHED, load_metrics, load_summary
 
     summary = load_summary(run_dir) or {}
     names = short_keys(list(record["params"]))
@@ -91,7 +91,7 @@ def write_job_hparams(run_dir: Path, record: dict) -> None:
     now = time.time()
     writer = EventFileWriter(str(run_dir), filename_suffix=".hparams")
     try:
-        if record["status"] == "ok":  # a failed job's experiment would lack the metrics only finished jobs have
+        if record["status"] in FINISHED:  # a failed job's experiment would lack the metrics only finished jobs have
             writer.add_event(
                 event_pb2.Event(wall_time=now, step=step, summary=experiment_summary(hparams, [*METRICS, *extra]))
             )

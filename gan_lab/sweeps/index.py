@@ -12,6 +12,7 @@ import math
 from pathlib import Path
 
 from gan_lab.runs.layout import (
+    FINISHED,
     diagnoses_file,
     job_dirs,
     load_job_record,
@@ -76,7 +77,7 @@ def run_row(run_dir: Path) -> dict:
     }
     if summary is not None:  # the run itself says how it ended
         row["status"], row["error"] = summary.get("status") or "ok", summary.get("error") or row["error"]
-        if row["status"] == "ok" and any(v is not None and not math.isfinite(v) for v in (row[k] for k in FINAL)):
+        if row["status"] in FINISHED and any(v is not None and not math.isfinite(v) for v in (row[k] for k in FINAL)):
             row["status"], row["error"] = "diverged", "non-finite final losses"
     elif row["status"] in (None, "ok"):
         row["status"], row["error"] = "failed", row["error"] or NOT_FINISHED

@@ -10,6 +10,8 @@ import torch
 
 from gan_lab.errors import UserError
 
+FORCE_FP32 = "GAN_LAB_FP32"  # environment variable: "1" forces fp32 everywhere
+
 
 def resolve_device(name: str) -> torch.device:
     """'auto' -> CUDA when present, else CPU; 'cpu', 'cuda', 'cuda:N' as given (checked)."""
@@ -29,16 +31,27 @@ def resolve_device(name: str) -> torch.device:
     return device
 
 
+def fp32_forced() -> bool:
+    """GAN_LAB_FP32=1: every run, test and benchmark computes in fp32, as on a CPU without native bf16."""
+    return os.environ.get(FORCE_FP32) == "1"
+
+
 def resolve_precision(name: str, device: torch.device) -> torch.dtype | None:
-    """The autocast dtype: bf16 where the hardware runs it natively ('auto'), else None (fp32)."""
+    """The autocast dtype: bf16 where the hardware runs it natively ('auto'), else None (fp32).
+
+    With GAN_LAB_FP32=1 set, 'auto' is fp32 and 'bf16' is refused as on hardware without it.
+    """
     if name == "fp32":
         return None
-    if device.type == "cuda":
+    if fp32_forced():
+        supported = False
+    elif device.type == "cuda":
         supported = torch.cuda.is_bf16_supported()
     else:
         supported = bool(torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported())
     if name == "bf16" and not supported:
-        raise UserError(f"trainer.precision=bf16 but this {device.type} has no native bf16; use fp32 or auto")
+        reason = f"{FORCE_FP32}=1 is set" if fp32_forced() else f"this {device.type} has no native bf16"
+        raise UserError(f"trainer.precision=bf16 but {reason}; use fp32 or auto")
     return torch.bfloat16 if supported else None
 
 

@@ -17,7 +17,7 @@ from gan_lab.runs.layout import checkpoints, is_run_dir, run_dir_of_checkpoint, 
 
 # Keys a resumed run may change: how long and how it runs, not what it trains.
 RESUMABLE_CHANGES = (
-    "resume", "paths.data_dir", "dataset.path", "trainer.steps", "trainer.log_every", "trainer.sample_every",
+    "resume", "paths.data_dir", "dataset.path", "trainer.steps", "trainer.time_limit", "trainer.log_every", "trainer.sample_every",
     "trainer.checkpoint_every", "trainer.keep_checkpoints", "trainer.device", "trainer.num_workers",
     "trainer.on_nan", "trainer.preload_max_mb", "trainer.compile", "doctor",
     "trainer.eval_every", "metrics",

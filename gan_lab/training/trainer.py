@@ -21,6 +21,7 @@ from omegaconf import DictConfig, OmegaConf
 from torch.autograd.profiler import record_function
 from torchvision.utils import save_image
 
+from gan_lab.config.validate import duration_seconds
 from gan_lab.data import to_unit_range
 from gan_lab.doctor.monitor import Doctor
 from gan_lab.errors import RunStopped
@@ -81,6 +82,7 @@ class Trainer:
         self.nonfinite = NonFiniteGuard(self.t.on_nan, {"G": self.G, "D": self.D}, device)
         self.last_checkpoint: Path | None = None
         self.stop_requests = StopRequests()
+        self.time_limit = duration_seconds("trainer.time_limit", self.t.get("time_limit"))  # seconds or None
         self._norms: dict[str, torch.Tensor] = {}
         self.last_logged: dict[str, float] = {}
         self.last_grid: Path | None = None
@@ -196,14 +198,18 @@ class Trainer:
         self.begin()
         progress = Progress(total=self.t.steps, initial=self.step)
         started = time.perf_counter()
-        first_step = self.step
+        first_step, status = self.step, "ok"
         try:
             with self.stop_requests.caught(lambda: (self.step, self.last_checkpoint)):
                 for step in range(self.step + 1, self.t.steps + 1):
-                    self.run_step(step, last=step == self.t.steps, progress=progress)
+                    out_of_time = self._out_of_time(started)  # then this step is the last: grid, checkpoint
+                    self.run_step(step, last=step == self.t.steps or out_of_time, progress=progress)
                     progress.advance()
                     if self.stop_requests.signal:
                         self.stop_requests.stop(step, self.t.steps, self.last_checkpoint, self.run_dir)
+                    if out_of_time and step < self.t.steps:
+                        status = "time_limit"
+                        break
         except RunStopped as stop:
             progress.close()
             self._write_summary(time.perf_counter() - started, first_step, stop.status, str(stop))
@@ -211,7 +217,14 @@ class Trainer:
         finally:
             progress.close()
             self.end()
-        return self._write_summary(time.perf_counter() - started, first_step)
+        return self._write_summary(time.perf_counter() - started, first_step, status)
+
+    def _out_of_time(self, started: float) -> bool:
+        """trainer.time_limit reached (every rank agrees under torchrun)."""
+        if self.time_limit is None:
+            return False
+        over = time.perf_counter() - started >= self.time_limit
+        return distributed.any_rank(over) if self.world.size > 1 else over
 
     def begin(self) -> None:
         """Open the run's TensorBoard files (and write the config, layout and real grid on a fresh run)."""
