@@ -104,6 +104,7 @@ def validate_config(cfg: DictConfig) -> None:
     _validate_trainer(cfg.trainer)  # first: tricks.instance_noise_steps follows trainer.steps
     _validate_dataset(cfg.dataset)
     _validate_model(cfg.model, cfg.dataset.image_size)
+    _check_deterministic(cfg.trainer, cfg.model)
     _validate_loss_and_tricks(cfg.loss, cfg.tricks)
     _validate_optim(cfg.optim)
     if cfg.resume is not None and not isinstance(cfg.resume, str):
@@ -241,6 +242,19 @@ def _validate_trainer(t: DictConfig) -> None:
         boolean(f"trainer.{key}", t[key])
     if not isinstance(t.device, str):
         raise UserError(f"trainer.device={t.device} is not a device; use auto, cpu, cuda or cuda:N")
+
+
+def _check_deterministic(t: DictConfig, m: DictConfig) -> None:
+    """CUDA has no deterministic backward for bilinear upsampling: refuse it before the first step does.
+
+    trainer.device=auto is refused too: this runs before torch is imported, so it cannot tell whether a GPU exists.
+    """
+    if t.deterministic is True and m.get("upsample") == "bilinear" and not str(t.device).startswith("cpu"):
+        raise UserError(
+            f"trainer.deterministic=true with model.upsample=bilinear fails on CUDA (trainer.device={t.device}): "
+            "bilinear upsampling has no deterministic backward there; use model.upsample=nearest, transpose or "
+            "pixel_shuffle, trainer.deterministic=false, or trainer.device=cpu"
+        )
 
 
 def _optional(check, key: str, value, *args) -> None:

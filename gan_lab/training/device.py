@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import os
 import random
 
@@ -36,6 +37,13 @@ def fp32_forced() -> bool:
     return os.environ.get(FORCE_FP32) == "1"
 
 
+def native_cuda_bf16(device: torch.device) -> bool:
+    """bf16 in hardware (compute capability 8.0+): is_bf16_supported() alone also counts slow emulation (T4, V100)."""
+    if "including_emulation" in inspect.signature(torch.cuda.is_bf16_supported).parameters:
+        return torch.cuda.is_bf16_supported(including_emulation=False)
+    return torch.cuda.get_device_capability(device) >= (8, 0)
+
+
 def resolve_precision(name: str, device: torch.device) -> torch.dtype | None:
     """The autocast dtype: bf16 where the hardware runs it natively ('auto'), else None (fp32).
 
@@ -46,7 +54,7 @@ def resolve_precision(name: str, device: torch.device) -> torch.dtype | None:
     if fp32_forced():
         supported = False
     elif device.type == "cuda":
-        supported = torch.cuda.is_bf16_supported()
+        supported = native_cuda_bf16(device)
     else:
         supported = bool(torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported())
     if name == "bf16" and not supported:

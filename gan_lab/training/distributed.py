@@ -13,7 +13,10 @@ import os
 import shutil
 import tempfile
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
+
+from gan_lab.errors import UserError
 
 
 @dataclass(frozen=True)
@@ -29,6 +32,9 @@ class World:
 
 SINGLE = World(rank=0, size=1, local_rank=0)
 _cpu_group = None  # a gloo group for host-side votes when the main backend is nccl
+# Rank 0 evaluates (trainer.eval_every) while the others wait in a collective: a first FID with 10k
+# real images can outlast NCCL's default 10 minutes.
+TIMEOUT = timedelta(minutes=60)
 
 
 def world_from_env() -> World:
@@ -57,11 +63,18 @@ def start(world: World, device_name: str):
 
     device = resolve_device(device_name)
     if device.type == "cuda":
+        gpus = torch.cuda.device_count()
+        if world.local_rank >= gpus:
+            processes = os.environ.get("LOCAL_WORLD_SIZE", world.local_rank + 1)
+            raise UserError(
+                f"torchrun --nproc_per_node={processes} but this machine has {gpus} GPU(s); "
+                f"use --nproc_per_node={gpus} or fewer (one process per GPU), or trainer.device=cpu"
+            )
         device = torch.device("cuda", world.local_rank)
         torch.cuda.set_device(device)
-    dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+    dist.init_process_group("nccl" if device.type == "cuda" else "gloo", timeout=TIMEOUT)
     global _cpu_group
-    _cpu_group = dist.new_group(backend="gloo") if device.type == "cuda" else None
+    _cpu_group = dist.new_group(backend="gloo", timeout=TIMEOUT) if device.type == "cuda" else None
     if not world.is_main:
         logging.getLogger("gan_lab").setLevel(logging.ERROR)
     return device
@@ -76,12 +89,32 @@ def shared_run_dir(world: World, run_dir: Path) -> Path:
     return Path(box[0])
 
 
-def wrap(model, world: World, device):
-    """The model in DistributedDataParallel (which copies rank 0's weights to every rank)."""
+def wrap(model, world: World, device, broadcast_buffers: bool = True):
+    """The model in DistributedDataParallel (which copies rank 0's weights to every rank).
+
+    D is wrapped with broadcast_buffers=False: it is called twice (real, generated) before one
+    backward, and re-broadcasting BatchNorm's running statistics in place before the second call
+    breaks that backward (torch 2.11). Trainer.save_checkpoint gives every rank rank 0's (sync_buffers).
+    """
     from torch.nn.parallel import DistributedDataParallel
 
     ids = [device.index] if device.type == "cuda" else None
-    return DistributedDataParallel(model, device_ids=ids)
+    return DistributedDataParallel(model, device_ids=ids, broadcast_buffers=broadcast_buffers)
+
+
+def sync_buffers(model) -> None:
+    """Copy rank 0's buffers (BatchNorm running statistics) to every rank, e.g. before a checkpoint."""
+    import torch.distributed as dist
+
+    for buffer in model.buffers():
+        dist.broadcast(buffer, src=0)
+
+
+def size() -> int:
+    """The number of processes in the default process group (1 outside torchrun)."""
+    import torch.distributed as dist
+
+    return dist.get_world_size() if dist.is_available() and dist.is_initialized() else 1
 
 
 def all_reduce_(tensor, op: str = "sum"):

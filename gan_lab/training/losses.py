@@ -70,11 +70,17 @@ class WGANGPLoss(HingeLoss):
 
 
 def gradient_penalty(D: nn.Module, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
-    """E[(||grad_x D(x)|| - 1)^2] at random points between real and generated images."""
-    alpha = torch.rand(real.shape[0], *([1] * (real.dim() - 1)), device=real.device, dtype=real.dtype)
-    mixed = (alpha * real + (1 - alpha) * fake).requires_grad_(True)
-    (grad,) = torch.autograd.grad(D(mixed).float().sum(), mixed, create_graph=True)
-    return (grad.flatten(1).float().norm(dim=1) - 1).pow(2).mean()
+    """E[(||grad_x D(x)|| - 1)^2] at random points between real and generated images.
+
+    Always in fp32, also inside bf16 autocast: the penalty and its double backward are too sensitive
+    to rounding for bf16.
+    """
+    real, fake = real.float(), fake.float()
+    with torch.autocast(real.device.type, enabled=False):
+        alpha = torch.rand(real.shape[0], *([1] * (real.dim() - 1)), device=real.device)
+        mixed = (alpha * real + (1 - alpha) * fake).requires_grad_(True)
+        (grad,) = torch.autograd.grad(D(mixed).float().sum(), mixed, create_graph=True)
+        return (grad.flatten(1).norm(dim=1) - 1).pow(2).mean()
 
 
 LOSSES = {"bce": BCELoss, "minimax": MinimaxLoss, "lsgan": LSGANLoss, "hinge": HingeLoss, "wgan_gp": WGANGPLoss}

@@ -16,6 +16,7 @@ import torch.nn as nn
 
 from gan_lab.errors import RunStopped
 from gan_lab.runs.layout import display_path
+from gan_lab.training import distributed
 
 MAX_CONSECUTIVE_SKIPS = 25
 
@@ -46,6 +47,8 @@ class NonFiniteGuard:
             return True
         grads = [p.grad for p in model.parameters() if p.grad is not None]
         finite = torch.isfinite(loss) & torch.isfinite(torch.stack(torch._foreach_norm(grads))).all()
+        if distributed.size() > 1:  # the loss is rank-local: every rank must skip the same steps
+            finite = distributed.all_reduce_((~finite).to(torch.int32), "max") == 0
         if bool(finite):
             return True
         optimizer.zero_grad(set_to_none=True)
@@ -74,9 +77,13 @@ class NonFiniteGuard:
         self.diverged(first_nonfinite, f"non-finite {', '.join(names) or 'loss'}", last_checkpoint)
 
     def check_weights(self, step: int, last_checkpoint: Path | None) -> None:
-        """Before a checkpoint: never save one with a non-finite loss or weight."""
+        """Before a checkpoint: never save one with a non-finite loss or weight (every rank decides alike)."""
+        if distributed.size() > 1:  # self.first is rank-local between logging steps
+            distributed.all_reduce_(self.first, "max")
         self.check(int(self.first), None, last_checkpoint)
         bad = nonfinite_weight(self.models)
+        if distributed.size() > 1 and distributed.any_rank(bad is not None) and not bad:
+            bad = "on another rank"
         if bad:
             self.diverged(step, f"non-finite weight {bad}", last_checkpoint)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import torch
 import torch.nn as nn
 from omegaconf import DictConfig
@@ -37,6 +39,12 @@ def clip_gradients(model: nn.Module, clip_value: float | None, clip_norm: float 
         torch.nn.utils.clip_grad_norm_(model.parameters(), clip_norm, foreach=True)
 
 
+@functools.lru_cache(maxsize=32)
+def _owner_index(owner: tuple[int, ...], device: torch.device) -> torch.Tensor:
+    """The layer of each gradient as a device tensor, copied to the device once per layer structure."""
+    return torch.tensor(owner, dtype=torch.long, device=device)
+
+
 def layer_grad_norms(layers: list[tuple[str, list[nn.Parameter]]]) -> torch.Tensor:
     """L2 norm of the gradient of each layer (all its parameters together), as one device tensor."""
     grads, owner = [], []
@@ -47,6 +55,6 @@ def layer_grad_norms(layers: list[tuple[str, list[nn.Parameter]]]) -> torch.Tens
                 owner.append(index)
     norms = torch.stack(torch._foreach_norm(grads)) if grads else torch.zeros(0)
     squared = torch.zeros(len(layers), device=norms.device).index_add_(
-        0, torch.tensor(owner, device=norms.device), norms.float() ** 2
+        0, _owner_index(tuple(owner), norms.device), norms.float() ** 2
     )
     return squared.sqrt()

@@ -185,8 +185,8 @@ class Trainer:
 
         The G step calls D unwrapped: only G's gradients are averaged there.
         """
-        wrap = (lambda m: distributed.wrap(m, self.world, self.device)) if self.world.size > 1 else (lambda m: m)
-        self.G_train, self.D_train, self.D_for_G = wrap(self.G), wrap(self.D), self.D
+        wrap = (lambda m, **k: distributed.wrap(m, self.world, self.device, **k)) if self.world.size > 1 else (lambda m, **k: m)
+        self.G_train, self.D_train, self.D_for_G = wrap(self.G), wrap(self.D, broadcast_buffers=False), self.D
         self._compile_pending = False
 
     # ----------------------------------------------------------------- the loop
@@ -354,6 +354,8 @@ class Trainer:
     def save_checkpoint(self, step: int) -> Path:
         """checkpoints/step_NNNNNN.pt, written atomically; never a non-finite one; the last K kept."""
         self.nonfinite.check_weights(step, self.last_checkpoint)
+        if self.world.size > 1:  # D's BatchNorm statistics are not broadcast every step (distributed.wrap)
+            distributed.sync_buffers(self.D)
         path = step_checkpoint(self.run_dir, step)
         state = self.state_dict(step)  # every rank takes part: it gathers their RNG states
         self.last_checkpoint = path

@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import textwrap
 
 import torch
 from conftest import TINY
@@ -40,3 +41,50 @@ def test_ranks_draw_disjoint_shards_of_each_epoch():
     shards = [PreloadedImages(images, 3, seed=5, device=torch.device("cpu"), shard=(r, 2)) for r in range(2)]
     seen = [torch.cat([s.next_batch(), s.next_batch()]).flatten().tolist() for s in shards]
     assert not set(seen[0]) & set(seen[1]) and sorted(seen[0] + seen[1]) == list(range(12))
+
+
+# Run by two gloo processes: what every rank must agree on, printed one line per rank.
+AGREEMENT = textwrap.dedent("""
+    import torch, torch.distributed as dist, torch.nn as nn
+    from gan_lab.errors import RunStopped
+    from gan_lab.training import distributed
+    from gan_lab.training.nonfinite import NonFiniteGuard
+
+    dist.init_process_group("gloo")
+    rank, cpu = dist.get_rank(), torch.device("cpu")
+    world = distributed.World(rank, 2, rank)
+    # D with BatchNorm called on a real and a generated batch before one backward (DCGAN's D step)
+    torch.manual_seed(rank)
+    D = nn.Sequential(nn.Linear(4, 4), nn.BatchNorm1d(4), nn.Linear(4, 1))
+    D = distributed.wrap(D, world, cpu, broadcast_buffers=False)
+    (D(torch.randn(8, 4)).mean() - D(torch.randn(8, 4)).mean()).backward()
+    distributed.sync_buffers(D.module)
+    stats = D.module[1].running_mean.clone()
+    dist.broadcast(stats, src=0)
+    synced = torch.equal(stats, D.module[1].running_mean)
+    # skip_step: only rank 0's loss is non-finite
+    guard = NonFiniteGuard("skip_step", {"D": D.module}, cpu)
+    loss = torch.tensor(float("nan") if rank == 0 else 1.0)
+    allowed = guard.update_allowed(loss, D.module, torch.optim.SGD(D.parameters()))
+    # a checkpoint on a non-logging step: only rank 1 saw a non-finite loss (at step 3)
+    stop = NonFiniteGuard("stop", {"D": D.module}, cpu)
+    stop.first.fill_(3 if rank == 1 else -1)
+    try:
+        stop.check_weights(5, None)
+        checkpoint = "saved"
+    except RunStopped as error:
+        checkpoint = str(error).split(";")[0]
+    print(f"rank {rank}: synced={synced} allowed={allowed} checkpoint={checkpoint}", flush=True)
+    dist.destroy_process_group()
+""")
+
+
+def test_ranks_agree_on_skipped_steps_checkpoints_and_batchnorm_statistics(tmp_path):
+    script = tmp_path / "agreement.py"
+    script.write_text(AGREEMENT)
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "OMP_NUM_THREADS": "1"}
+    command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2", str(script)]
+    result = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    for rank in range(2):
+        assert f"rank {rank}: synced=True allowed=False checkpoint=non-finite loss at step 3" in result.stdout

@@ -1,0 +1,167 @@
+"""Risks that show on GPUs and under torchrun, checked on the CPU: precision, determinism, device choice."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+import torch.nn as nn
+from conftest import TINY
+
+from gan_lab.config.preflight import compose_config
+from gan_lab.config.validate import validate_config
+from gan_lab.errors import UserError
+from gan_lab.training import distributed
+from gan_lab.training.device import resolve_precision
+from gan_lab.training.losses import gradient_penalty
+from gan_lab.training.nonfinite import NonFiniteGuard
+from gan_lab.training.optimizers import _owner_index, layer_grad_norms
+
+CUDA = torch.device("cuda")
+
+
+def small_critic() -> nn.Module:
+    torch.manual_seed(0)
+    return nn.Sequential(nn.Conv2d(3, 4, 3, padding=1), nn.LeakyReLU(0.2), nn.Flatten(), nn.Linear(4 * 8 * 8, 1))
+
+
+def test_gradient_penalty_is_fp32_inside_bf16_autocast():
+    D = small_critic()
+    seen = []
+    D[0].register_forward_hook(lambda module, args, out: seen.append((args[0].dtype, out.dtype)))
+    real, fake = torch.rand(4, 3, 8, 8), torch.rand(4, 3, 8, 8).bfloat16()
+    torch.manual_seed(1)
+    plain = gradient_penalty(D, real, fake.float())
+    torch.manual_seed(1)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        penalty = gradient_penalty(D, real, fake)
+        assert D[0](real).dtype == torch.bfloat16  # the context does cast outside the penalty
+    assert seen[:2] == [(torch.float32, torch.float32)] * 2
+    assert penalty.dtype == torch.float32 and torch.equal(penalty, plain)
+    penalty.backward()  # the double backward, through every weight (the last bias has no say in grad_x)
+    grads = [p.grad for p in D.parameters() if p.grad is not None]
+    assert len(grads) == 3 and all(g.dtype == torch.float32 and torch.isfinite(g).all() for g in grads)
+
+
+def test_layer_grad_norms_are_unchanged_and_copy_their_index_once():
+    D = small_critic()
+    D(torch.rand(2, 3, 8, 8)).sum().backward()
+    D[3].bias.grad = None  # a parameter without a gradient keeps its layer's norm to the others
+    layers = [("conv", list(D[0].parameters())), ("act", []), ("dense", list(D[3].parameters()))]
+    expected = torch.stack([
+        torch.cat([p.grad.flatten() for p in params if p.grad is not None] or [torch.zeros(0)]).norm()
+        for _, params in layers
+    ])  # fmt: skip
+    _owner_index.cache_clear()
+    assert torch.allclose(layer_grad_norms(layers), expected)
+    assert torch.allclose(layer_grad_norms(layers), expected)
+    info = _owner_index.cache_info()
+    assert (info.misses, info.hits) == (1, 1)
+    assert layer_grad_norms([("empty", [])]).tolist() == [0.0]
+
+
+@pytest.mark.parametrize("device", ["auto", "cuda", "cuda:1"])
+def test_deterministic_bilinear_upsampling_is_refused_where_cuda_may_run(device):
+    overrides = [f"trainer.device={device}", "trainer.deterministic=true", "model.upsample=bilinear"]
+    cfg = compose_config([*TINY[:-1], *overrides])
+    refused = r"^trainer.deterministic=true with model.upsample=bilinear fails on CUDA"
+    with pytest.raises(UserError, match=refused) as error:
+        validate_config(cfg)
+    assert "\n" not in str(error.value) and "model.upsample=nearest" in str(error.value)
+
+
+def test_deterministic_bilinear_on_cpu_and_nearest_anywhere_are_fine():
+    validate_config(compose_config([*TINY, "trainer.deterministic=true", "model.upsample=bilinear"]))
+    auto = [*TINY[:-1], "trainer.device=auto"]
+    validate_config(compose_config([*auto, "trainer.deterministic=true", "model.upsample=nearest"]))
+
+
+def test_more_processes_than_gpus_is_one_line(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
+    monkeypatch.setenv("LOCAL_WORLD_SIZE", "3")
+    world = distributed.World(rank=2, size=3, local_rank=2)
+    message = r"^torchrun --nproc_per_node=3 but this machine has 2 GPU\(s\); use --nproc_per_node=2 or fewer"
+    with pytest.raises(UserError, match=message):
+        distributed.start(world, "cuda")
+
+
+def test_process_group_waits_long_enough_for_an_evaluation_on_rank_0(monkeypatch):
+    import torch.distributed as dist
+
+    calls = []
+    monkeypatch.setattr(dist, "init_process_group", lambda backend, **kw: calls.append((backend, kw)))
+    distributed.start(distributed.World(rank=0, size=2, local_rank=0), "cpu")
+    assert calls == [("gloo", {"timeout": distributed.TIMEOUT})] and distributed.TIMEOUT.total_seconds() >= 3600
+
+
+@pytest.mark.parametrize("emulated", [True, False])
+def test_auto_precision_takes_only_native_cuda_bf16(monkeypatch, emulated):
+    """A T4 or V100 emulates bf16 (slow): auto stays fp32 there and bf16 is refused."""
+    monkeypatch.delenv("GAN_LAB_FP32", raising=False)
+    if emulated:  # a torch whose is_bf16_supported() knows about emulation
+        monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda including_emulation=True: including_emulation)
+    else:  # an older signature: the compute capability decides
+        monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda: True)
+        monkeypatch.setattr(torch.cuda, "get_device_capability", lambda device=None: (7, 5))
+    assert resolve_precision("auto", CUDA) is None
+    with pytest.raises(UserError, match="trainer.precision=bf16 but this cuda has no native bf16"):
+        resolve_precision("bf16", CUDA)
+
+
+def test_auto_precision_takes_native_cuda_bf16(monkeypatch):
+    monkeypatch.delenv("GAN_LAB_FP32", raising=False)
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda: False)
+    monkeypatch.setattr(torch.cuda, "get_device_capability", lambda device=None: (8, 0))
+    assert resolve_precision("auto", CUDA) == torch.bfloat16
+
+
+def test_skip_step_in_one_process_is_unchanged():
+    model = nn.Linear(2, 1)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    guard = NonFiniteGuard("skip_step", {"D": model}, torch.device("cpu"))
+    model(torch.ones(1, 2)).sum().backward()
+    assert guard.update_allowed(torch.tensor(1.0), model, optimizer)
+    assert not guard.update_allowed(torch.tensor(float("nan")), model, optimizer)
+    assert all(p.grad is None for p in model.parameters())  # the skipped step's gradients are dropped
+    stop = NonFiniteGuard("stop", {"D": model}, torch.device("cpu"))
+    stop.check_weights(5, None)  # nothing non-finite: saves
+    stop.first.fill_(3)
+    with pytest.raises(UserError, match="non-finite loss at step 3"):
+        stop.check_weights(5, None)
+
+
+def test_compile_failure_in_the_g_step_leaves_d_trainable(tmp_path, monkeypatch, caplog):
+    """The compiled D_for_G fails inside the G step (D frozen there); the eager retry still trains D."""
+    import torch._dynamo.exc
+
+    from gan_lab.data import build_image_source
+    from gan_lab.models import build_models
+    from gan_lab.training.trainer import Trainer
+
+    class FailsInGStep(nn.Module):
+        def __init__(self, module):
+            super().__init__()
+            self.module = module
+
+        def forward(self, *args):
+            assert not any(p.requires_grad for p in self.module.parameters())  # called from the G step
+            raise torch._dynamo.exc.TorchDynamoException("backend inductor failed: no C++ compiler")
+
+    compiled = []  # G_train and D_train "compile" (run as they are); D_for_G, compiled third, fails
+
+    def fake_compile(module):
+        compiled.append(module)
+        return FailsInGStep(module) if len(compiled) == 3 else module
+
+    monkeypatch.setattr(torch, "compile", fake_compile)
+    cfg = compose_config([*TINY, "trainer.compile=true", "trainer.steps=1"])
+    G, D = build_models(cfg)
+    trainer = Trainer(cfg, G, D, build_image_source(cfg, torch.device("cpu")), tmp_path, torch.device("cpu"))
+    assert isinstance(trainer.D_for_G, FailsInGStep)
+    before = [p.detach().clone() for p in D.parameters()]
+    with caplog.at_level("WARNING"):
+        summary = trainer.fit()
+    assert summary["status"] == "ok" and trainer.D_for_G is D
+    assert any("torch.compile failed" in r.message for r in caplog.records)
+    assert all(p.requires_grad and p.grad is not None for p in D.parameters())
+    assert any(not torch.equal(p, b) for p, b in zip(D.parameters(), before))  # the retry's D step trained D
