@@ -1,4 +1,4 @@
-"""Shared helpers: run the real CLI in a subprocess, and one small trained run for read-back tests."""
+"""Shared helpers: run the real CLI (in this process, or in a subprocess), and one small trained run for read-back tests."""
 
 from __future__ import annotations
 
@@ -26,8 +26,17 @@ TINY = [
 ]
 
 
-def run_cli(*args: str, cwd: Path | None = None, env: dict | None = None, timeout: float = 300):
-    """`python -m gan_lab <args>` in a subprocess; returns the CompletedProcess (text output)."""
+def run_cli(
+    *args: str, cwd: Path | None = None, env: dict | None = None, timeout: float = 300, subprocess_: bool = False
+):
+    """`gan-lab <args>`; returns a CompletedProcess (text output).
+
+    By default the real entry point runs in this process (one torch import for the whole suite); with
+    subprocess_=True it runs as `python -m gan_lab` in its own process, for what only a process shows
+    (signals, exit on a real terminal, the package as installed).
+    """
+    if not subprocess_:
+        return run_in_process(list(args), cwd or REPO, env or {})
     full_env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     full_env.pop("HYDRA_FULL_ERROR", None)
     full_env.update(env or {})
@@ -39,6 +48,59 @@ def run_cli(*args: str, cwd: Path | None = None, env: dict | None = None, timeou
         text=True,
         timeout=timeout,
     )
+
+
+def run_in_process(args: list[str], cwd: Path, env: dict) -> subprocess.CompletedProcess:
+    """cli.main(args) in cwd with env, its output captured and every process-wide setting it changes restored."""
+    import contextlib
+    import io
+    import logging
+    import traceback
+
+    import torch
+
+    from gan_lab.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    root = logging.getLogger()
+    saved = {
+        "cwd": os.getcwd(), "argv": list(sys.argv), "environ": dict(os.environ),
+        "handlers": list(root.handlers), "level": root.level,
+        "loggers": {name: (lg.handlers[:], lg.level, lg.propagate, lg.disabled)
+                    for name, lg in logging.Logger.manager.loggerDict.items() if isinstance(lg, logging.Logger)},
+        "deterministic": torch.are_deterministic_algorithms_enabled(), "threads": torch.get_num_threads(),
+        "rng": torch.get_rng_state(),
+    }  # fmt: skip
+    os.environ.pop("HYDRA_FULL_ERROR", None)
+    os.environ.update(env)
+    os.chdir(cwd)
+    code = 0
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                code = main(args) or 0
+            except SystemExit as exit_:
+                code = exit_.code if isinstance(exit_.code, int) else (0 if exit_.code is None else 1)
+            except Exception:  # what the interpreter would print and exit with
+                traceback.print_exc()
+                code = 1
+    finally:
+        os.chdir(saved["cwd"])
+        sys.argv[:] = saved["argv"]
+        os.environ.clear()
+        os.environ.update(saved["environ"])
+        for handler in root.handlers:  # the run's log file and console handlers: flushed and closed
+            if handler not in saved["handlers"]:
+                handler.close()
+        root.handlers[:] = saved["handlers"]
+        root.setLevel(saved["level"])
+        for name, (handlers, level, propagate, disabled) in saved["loggers"].items():
+            logger = logging.getLogger(name)
+            logger.handlers[:], logger.level, logger.propagate, logger.disabled = handlers, level, propagate, disabled
+        torch.use_deterministic_algorithms(saved["deterministic"])
+        torch.set_num_threads(saved["threads"])
+        torch.set_rng_state(saved["rng"])
+    return subprocess.CompletedProcess(["gan-lab", *args], code, out.getvalue(), err.getvalue())
 
 
 def train_tiny(run_dir: Path, *overrides: str, **kwargs):

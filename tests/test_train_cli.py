@@ -50,7 +50,7 @@ def test_run_dir_contents(tiny_run):
 
 
 def test_console_reports_progress_and_the_tensorboard_command(tmp_path):
-    result = run_cli("train", *TINY, f"hydra.run.dir={tmp_path / 'run'}")
+    result = run_cli("train", *TINY, f"hydra.run.dir={tmp_path / 'run'}", subprocess_=True)
     assert result.returncode == 0, result.stderr
     assert "step 4/4 | loss D" in result.stdout and "img/s" in result.stdout
     assert f"tensorboard --logdir {tmp_path / 'run'}" in result.stdout
@@ -58,7 +58,7 @@ def test_console_reports_progress_and_the_tensorboard_command(tmp_path):
 
 def test_multirun_makes_a_job_dir_per_combination(tmp_path):
     tiny = [o for o in TINY if not o.startswith("model.filters")]
-    result = run_cli("train", "-m", "model.kernel_size=3,4", "model.filters=4,8", *tiny, cwd=tmp_path)
+    result = run_cli("train", "-m", "model.kernel_size=3,4", "model.filters=4,8", *tiny, cwd=tmp_path, subprocess_=True)
     assert result.returncode == 0, result.stdout + result.stderr
     sweeps = list((tmp_path / "outputs" / "multirun").glob("*/*"))
     assert len(sweeps) == 1
@@ -72,7 +72,7 @@ def test_multirun_makes_a_job_dir_per_combination(tmp_path):
 
 
 def test_single_run_goes_under_outputs_train(tmp_path):
-    result = run_cli("train", *TINY, cwd=tmp_path)
+    result = run_cli("train", *TINY, cwd=tmp_path, subprocess_=True)
     assert result.returncode == 0, result.stderr
     runs = list((tmp_path / "outputs" / "train").glob("*/*"))
     assert len(runs) == 1 and (runs[0] / "summary.json").is_file()
