@@ -39,7 +39,16 @@ def test_defaults_are_the_dcgan_recipe():
     cfg = compose_train([])
     assert cfg.dataset.name == "shapes" and cfg.model.name == "dcgan"
     assert cfg.optim.lr_G == cfg.optim.lr_D == 2e-4 and list(cfg.optim.betas) == [0.5, 0.999]
-    assert cfg.trainer.batch_size == 128 and cfg.model.latent_dim == 100 and cfg.model.kernel_size == 4
+    assert cfg.model.latent_dim == 100 and cfg.model.kernel_size == 4
+    # the first run is a demo sized for a 2-core fp32 CPU: 32 base filters, batch 64, 2400 steps, EMA of G
+    assert cfg.model.filters == 32 and cfg.model.ema_decay == 0.999
+    assert cfg.trainer.batch_size == 64 and cfg.trainer.steps == 2400 and cfg.trainer.time_limit is None
+
+
+def test_paper_presets_keep_their_width_and_no_ema():
+    for preset in ("dcgan_mnist", "dcgan_frog"):
+        cfg = compose_train([f"experiment={preset}"])
+        assert cfg.model.filters == 64 and cfg.model.ema_decay is None and cfg.trainer.batch_size == 128
 
 
 def test_cifar10_frog_preset_selects_frogs():
