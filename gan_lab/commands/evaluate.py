@@ -13,8 +13,8 @@ from pathlib import Path
 import torch
 from omegaconf import DictConfig
 
-from gan_lab.commands.run_options import CHECKPOINT, DEVICE, device_option
-from gan_lab.config.options import Option, entry_point, integer, parse_options, path, usage
+from gan_lab.commands.run_options import CHECKPOINT, DEVICE, open_run
+from gan_lab.config.options import Option, entry_point, integer, path
 from gan_lab.data import real_images
 from gan_lab.data.labelled import LABELLED, load_labelled, subset
 from gan_lab.errors import UserError
@@ -26,7 +26,7 @@ from gan_lab.metrics.ratios import image_metrics
 from gan_lab.models.latent import latents
 from gan_lab.runs.layout import display_path, write_metrics
 from gan_lab.runs.tensorboard import RunWriter
-from gan_lab.runs.trained import generate, load_run
+from gan_lab.runs.trained import generate
 
 SUMMARY = (
     "Scores a run's checkpoint against its dataset: FID and KID (and Inception Score for RGB) computed by\n"
@@ -108,12 +108,10 @@ def report(results: dict) -> str:
 
 
 def run(args: list[str]) -> int:
-    opts = options()
-    o = parse_options("evaluate", args, opts)
-    if o.run_dir is None:
-        print(usage("evaluate", SUMMARY, opts))
+    opened = open_run("evaluate", args, options(), SUMMARY)
+    if opened is None:
         return 0
-    loaded = load_run(o.run_dir, o["checkpoint"], device_option(o["device"]))
+    o, loaded = opened
     given = {k: o[k] for k in o.given if k.startswith("metrics.")}
     if "n" in o.given:
         given["metrics.num_samples"] = o["n"]

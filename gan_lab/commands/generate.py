@@ -12,14 +12,14 @@ import numpy as np
 import torch
 from torchvision.utils import save_image
 
-from gan_lab.commands.run_options import CHECKPOINT, DEVICE, device_option
-from gan_lab.config.options import Option, entry_point, integer, parse_options, path, usage
+from gan_lab.commands.run_options import CHECKPOINT, DEVICE, open_run
+from gan_lab.config.options import Option, entry_point, integer, path
 from gan_lab.data.transforms import to_unit_range
 from gan_lab.errors import UserError
 from gan_lab.models.latent import latents
 from gan_lab.runs.layout import display_path, generated_file
 from gan_lab.runs.tensorboard import image_grid
-from gan_lab.runs.trained import generate, load_run
+from gan_lab.runs.trained import generate
 
 GRID_IMAGES = 64  # the grid shows the first 64 images, 8 per row: image i sits at row i // 8, column i % 8
 OPTIONS = [
@@ -52,11 +52,10 @@ def write_samples(images: torch.Tensor, z: torch.Tensor, file: Path) -> None:
 
 
 def run(args: list[str]) -> int:
-    o = parse_options("generate", args, OPTIONS)
-    if o.run_dir is None:
-        print(usage("generate", SUMMARY, OPTIONS))
+    opened = open_run("generate", args, OPTIONS, SUMMARY)
+    if opened is None:
         return 0
-    loaded = load_run(o.run_dir, o["checkpoint"], device_option(o["device"]))
+    o, loaded = opened
     out = o["out"] or generated_file(loaded.run_dir)
     if out.suffix != ".npz":
         raise UserError(f"out={out} must end in .npz")

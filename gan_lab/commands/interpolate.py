@@ -16,13 +16,13 @@ import torch.nn.functional as F
 from PIL import Image
 from torchvision.utils import make_grid, save_image
 
-from gan_lab.commands.run_options import CHECKPOINT, DEVICE, device_option
-from gan_lab.config.options import Option, choice, entry_point, integer, number, parse_options, path, usage
+from gan_lab.commands.run_options import CHECKPOINT, DEVICE, open_run
+from gan_lab.config.options import Option, choice, entry_point, integer, number, path
 from gan_lab.data.transforms import to_unit_range
 from gan_lab.errors import UserError
 from gan_lab.models.latent import latents
 from gan_lab.runs.layout import arithmetic_picture, display_path, interpolations_dir, walk_files
-from gan_lab.runs.trained import generate, load_run
+from gan_lab.runs.trained import generate
 
 MIN_SHOWN = 64  # images smaller than this are enlarged (nearest neighbour) in the PNG and GIF
 OPTIONS = [
@@ -143,11 +143,10 @@ def write_arithmetic(G, z_all, groups, loaded, jitter: float, seed: int, out: Pa
 
 def run(args: list[str]) -> int:
     args, groups = split_arithmetic(args)
-    o = parse_options("interpolate", args, OPTIONS)
-    if o.run_dir is None:
-        print(usage("interpolate", SUMMARY, OPTIONS, extra=" [--arithmetic A B C]"))
+    opened = open_run("interpolate", args, OPTIONS, SUMMARY, extra=" [--arithmetic A B C]")
+    if opened is None:
         return 0
-    loaded = load_run(o.run_dir, o["checkpoint"], device_option(o["device"]))
+    o, loaded = opened
     out = o["out"] or interpolations_dir(loaded.run_dir)
     out.mkdir(parents=True, exist_ok=True)
     dist = loaded.cfg.model.latent_dist

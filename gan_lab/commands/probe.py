@@ -14,8 +14,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from gan_lab.commands.run_options import CHECKPOINT, DEVICE, device_option
-from gan_lab.config.options import Option, entry_point, integer, optional_text, parse_options, path, usage
+from gan_lab.commands.run_options import CHECKPOINT, DEVICE, open_run
+from gan_lab.config.options import Option, entry_point, integer, optional_text, path
 from gan_lab.data.labelled import LABELLED, load_labelled, subset
 from gan_lab.data.transforms import to_unit_range
 from gan_lab.errors import UserError
@@ -23,7 +23,6 @@ from gan_lab.metrics.classifier import accuracy, fit
 from gan_lab.models import build_models
 from gan_lab.runs.layout import display_path, write_probe
 from gan_lab.runs.tensorboard import RunWriter
-from gan_lab.runs.trained import load_run
 
 POOLED = 4  # each conv layer's output is max-pooled to POOLED x POOLED, as in the DCGAN paper
 OPTIONS = [
@@ -92,11 +91,10 @@ def linear_probe(
 
 
 def run(args: list[str]) -> int:
-    o = parse_options("probe", args, OPTIONS)
-    if o.run_dir is None:
-        print(usage("probe", SUMMARY, OPTIONS))
+    opened = open_run("probe", args, OPTIONS, SUMMARY)
+    if opened is None:
         return 0
-    loaded = load_run(o.run_dir, o["checkpoint"], device_option(o["device"]))
+    o, loaded = opened
     cfg = loaded.cfg
     name = o["dataset"] or (cfg.dataset.name if cfg.dataset.name in LABELLED else "mnist")
     if name not in LABELLED:

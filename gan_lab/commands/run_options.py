@@ -1,11 +1,12 @@
-"""The options every command that loads a trained run shares: checkpoint= and device=."""
+"""What every command that loads a trained run shares: the checkpoint= and device= options, and opening the run."""
 
 from __future__ import annotations
 
 import torch
 
-from gan_lab.config.options import Option, optional_text
+from gan_lab.config.options import Option, Parsed, optional_text, parse_options, usage
 from gan_lab.errors import UserError
+from gan_lab.runs.trained import LoadedRun, load_run
 from gan_lab.training.device import resolve_device
 
 CHECKPOINT = Option(
@@ -20,3 +21,12 @@ def device_option(name: str) -> torch.device:
         return resolve_device(name)
     except UserError as error:
         raise UserError(str(error).replace("trainer.device", "device")) from None
+
+
+def open_run(command: str, args: list[str], options: list[Option], summary: str, extra: str = "") -> tuple[Parsed, LoadedRun] | None:
+    """Parse `<run dir> key=value ...` and load the run's checkpoint; None after printing the usage (-h)."""
+    o = parse_options(command, args, options)
+    if o.run_dir is None:
+        print(usage(command, summary, options, extra=extra))
+        return None
+    return o, load_run(o.run_dir, o["checkpoint"], device_option(o["device"]))
