@@ -198,6 +198,14 @@ def machine_line(device: torch.device) -> str:
 
 
 # ---------------------------------------------------------------------------------------------- breakdown
+def range_seconds(event, device: torch.device) -> float:
+    """Seconds a profiler range took: its CPU time on the CPU; on a GPU the device time of its kernels,
+    since the CPU time of an asynchronous step is only the time to launch them."""
+    if device.type != "cuda":
+        return event.cpu_time_total / 1e6
+    return getattr(event, "device_time_total", getattr(event, "cuda_time_total", 0.0)) / 1e6
+
+
 def step_breakdown(loop: GanLabLoop, steps: int) -> dict[str, float]:
     """Share of gan-lab's step time in its profiler ranges: data, D step, G step, logging."""
     from torch.profiler import ProfilerActivity, profile
@@ -210,7 +218,7 @@ def step_breakdown(loop: GanLabLoop, steps: int) -> dict[str, float]:
             loop.step()
         loop.sync()
     total = time.perf_counter() - start
-    times = {e.key: e.cpu_time_total / 1e6 for e in prof.key_averages() if e.key.startswith("gan_lab/")}
+    times = {e.key: range_seconds(e, loop.device) for e in prof.key_averages() if e.key.startswith("gan_lab/")}
     shares = {key.removeprefix("gan_lab/"): value / total for key, value in sorted(times.items())}
     shares["other"] = max(0.0, 1 - sum(shares.values()))
     return shares
