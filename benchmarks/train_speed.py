@@ -236,7 +236,8 @@ def peak_memory_mb(device: torch.device) -> float:
 def run_case(case: Case, scratch: Path, device: str, rounds: int, steps: int, warmup: int, extra: list[str]) -> dict:
     folder = image_root(case.data, scratch)
     data = ["dataset=image_folder", f"dataset.path={folder / 'images'}"]
-    ours = GanLabLoop([*data, *case.overrides, *extra], device, scratch / f"run_{case.name}", log_every=50)
+    like_reference = ["model.ema_decay=null"]  # the reference keeps no EMA of G
+    ours = GanLabLoop([*data, *like_reference, *case.overrides, *extra], device, scratch / f"run_{case.name}", log_every=50)
     reference = ReferenceLoop(ours.G, ours.D, folder, ours.cfg.dataset.image_size, ours.cfg.dataset.channels,
                               case.batch_size, ours.cfg.model.latent_dim, ours.device)  # fmt: skip
     no_sync = lambda: None  # noqa: E731  (the reference syncs every step through .item())
