@@ -32,11 +32,13 @@ OUTPUTS = ("tanh", "sigmoid", "none")
 
 
 def _is_number(value) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
+    """A finite int or float (not a bool): nan and inf pass no numeric check."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def one_of(key: str, value, allowed) -> None:
-    if value not in allowed:
+    # 4.0 == 4 and True == 1 in Python: the value must also be of the allowed value's type
+    if not any(value == a and type(value) is type(a) for a in allowed):
         raise UserError(
             f"{key}={value} is not allowed{did_you_mean(value, allowed)}; choose one of {', '.join(map(str, allowed))}"
         )
@@ -231,6 +233,8 @@ def _validate_trainer(t: DictConfig) -> None:
     for key in ("steps", "batch_size", "log_every", "sample_every", "num_samples"):
         at_least(f"trainer.{key}", t[key], 1, integer=True)
     at_least("trainer.seed", t.seed, 0, integer=True)
+    if t.seed >= 2**63:  # torch.manual_seed takes a signed 64-bit integer
+        raise UserError(f"trainer.seed={t.seed} must be an integer below 2**63 ({2**63 - 1})")
     at_least("trainer.checkpoint_every", t.checkpoint_every, 0, integer=True)
     at_least("trainer.keep_checkpoints", t.keep_checkpoints, 0, integer=True)
     duration_seconds("trainer.time_limit", t.get("time_limit"))

@@ -72,6 +72,27 @@ def test_bad_values_name_the_key(override, fragment):
         validate_config(compose_train([override]))
 
 
+@pytest.mark.parametrize(
+    "override, message",
+    [
+        ("optim.lr_G=nan", "optim.lr_G=nan must be a number > 0"),
+        ("optim.lr_G=inf", "optim.lr_G=inf must be a number > 0"),
+        ("model.d_dropout=nan", "model.d_dropout=nan must be a number in [0, 1)"),
+        ("tricks.instance_noise=inf", "tricks.instance_noise=inf must be a number >= 0"),
+        ("tricks.real_label=nan", "tricks.real_label=nan must be a number >= 0"),
+        ("model.kernel_size=4.0", "model.kernel_size=4.0 is not allowed; choose one of 2, 3, 4, 5, 6, 7"),
+        ("dataset.channels=3.0", "dataset.channels=3.0 is not allowed; choose one of 1, 3"),
+        ("dataset.channels=true", "dataset.channels=True is not allowed; choose one of 1, 3"),
+        ("trainer.seed=99999999999999999999", "trainer.seed=99999999999999999999 must be an integer below 2**63"),
+    ],
+)
+def test_values_that_would_crash_inside_torch_are_refused_up_front(override, message):
+    """Non-finite numbers, floats where an integer choice belongs, and seeds torch cannot take."""
+    with pytest.raises(UserError) as error:
+        validate_config(compose_train([override]))
+    assert message in str(error.value)
+
+
 def test_image_folder_without_path_says_what_to_add():
     with pytest.raises(UserError, match="dataset.path is required"):
         validate_config(compose_train(["dataset=image_folder"]))
