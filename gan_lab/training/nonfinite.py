@@ -69,7 +69,7 @@ class NonFiniteGuard:
             self.diverged(step, f"{MAX_CONSECUTIVE_SKIPS} steps in a row with non-finite losses or gradients", last_checkpoint)
         return False
 
-    def check(self, first_nonfinite: int, means: list[float] | None, last_checkpoint: Path | None) -> None:
+    def check(self, first_nonfinite: int, means: dict[str, float] | None, last_checkpoint: Path | None) -> None:
         """Stop the run if a loss went non-finite at step first_nonfinite (>= 0; on_nan=stop)."""
         if self.skip or first_nonfinite < 0:
             return
