@@ -27,11 +27,14 @@ def run_training(cfg: DictConfig, run_dir: Path) -> dict:
     world = distributed.world_from_env()
     if world.is_main:
         check_writable(run_dir)
+    completed = False
     try:
-        return _train(cfg, run_dir, world)
+        summary = _train(cfg, run_dir, world)
+        completed = True
+        return summary
     finally:
         if world.size > 1:
-            distributed.finish(world)
+            distributed.finish(world, completed)
 
 
 def _train(cfg: DictConfig, run_dir: Path, world: distributed.World) -> dict:

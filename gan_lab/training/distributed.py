@@ -149,11 +149,18 @@ def gather_state(state: dict, world: World) -> list[dict] | None:
     return [torch.load(io.BytesIO(raw), weights_only=True) for raw in found] if world.is_main else None
 
 
-def finish(world: World) -> None:
-    """Leave the process group and remove a worker's private directory."""
+def finish(world: World, completed: bool) -> None:
+    """Leave the process group and remove a worker's private directory.
+
+    After a completed run every rank meets at a barrier first: destroying the group while another rank
+    is still finishing can hang at exit (seen with gloo on torch 2.4). After a failure there is no
+    barrier (the other ranks may never reach it); torchrun stops them.
+    """
     import torch.distributed as dist
 
     if dist.is_initialized():
+        if completed:
+            dist.barrier()
         dist.destroy_process_group()
     private = os.environ.pop("GAN_LAB_PRIVATE_RUN_DIR", None)
     if private and not world.is_main:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import textwrap
@@ -21,7 +22,7 @@ def test_two_gloo_processes_write_one_run(tmp_path):
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "OMP_NUM_THREADS": "1", "TMPDIR": str(scratch)}
     command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
                "-m", "gan_lab", "train", *TINY, f"hydra.run.dir={run_dir}"]  # fmt: skip
-    result = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    result = _run_killing_all_on_timeout(command, tmp_path, env, timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "x 2 processes" in result.stdout and result.stdout.count("done: 4 steps") == 1
     assert len(list(run_dir.glob("events.out.tfevents.*"))) == 1
@@ -34,6 +35,19 @@ def test_two_gloo_processes_write_one_run(tmp_path):
     assert len(ranks) == 2 and not torch.equal(ranks[0]["torch"], ranks[1]["torch"])  # own noise per rank
     assert not (tmp_path / "outputs").exists()  # rank 1 wrote no run directory of its own
     assert not [p for p in scratch.iterdir() if p.name.startswith("gan-lab-rank")]
+
+
+def _run_killing_all_on_timeout(command, cwd, env, timeout):
+    """subprocess.run, but a hang kills torchrun and both workers and reports what they printed."""
+    process = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True, start_new_session=True)  # fmt: skip
+    try:
+        stdout, stderr = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        stdout, stderr = process.communicate()
+        raise AssertionError(f"torchrun still running after {timeout} s:\n{stdout}{stderr}") from None
+    return subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
 
 
 def test_ranks_draw_disjoint_shards_of_each_epoch():
@@ -84,7 +98,7 @@ def test_ranks_agree_on_skipped_steps_checkpoints_and_batchnorm_statistics(tmp_p
     script.write_text(AGREEMENT)
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "OMP_NUM_THREADS": "1"}
     command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2", str(script)]
-    result = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    result = _run_killing_all_on_timeout(command, tmp_path, env, timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
     for rank in range(2):
         assert f"rank {rank}: synced=True allowed=False checkpoint=non-finite loss at step 3" in result.stdout
