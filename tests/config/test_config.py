@@ -82,7 +82,7 @@ def test_bad_values_name_the_key(override, fragment):
         ("tricks.real_label=nan", "tricks.real_label=nan must be a number >= 0"),
         ("model.kernel_size=4.0", "model.kernel_size=4.0 is not allowed; choose one of 2, 3, 4, 5, 6, 7"),
         ("dataset.channels=3.0", "dataset.channels=3.0 is not allowed; choose one of 1, 3"),
-        ("dataset.channels=true", "dataset.channels=True is not allowed; choose one of 1, 3"),
+        ("dataset.channels=true", "dataset.channels=true is not allowed; choose one of 1, 3"),
         ("trainer.seed=99999999999999999999", "trainer.seed=99999999999999999999 must be an integer below 2**63"),
     ],
 )
