@@ -99,10 +99,15 @@ def hydra_arguments(args: list[str]) -> list[str]:
     """Check the command line before Hydra writes anything; expand resume= into the run's own overrides."""
     from gan_lab.config import preflight
     from gan_lab.training import resume
+    if any(arg in ("--shell-completion", "-sc") or arg.startswith("--shell-completion=") for arg in args):
+        raise UserError(
+            "Hydra's --shell-completion does not work for gan-lab's commands; install tab completion with "
+            "gan-lab completion bash|zsh|fish (e.g. gan-lab completion bash >> ~/.bashrc)"
+        )
     flags, overrides = preflight.split_arguments(args)
     parsed = preflight.parse_overrides(overrides)
     preflight.check_group_choices(parsed)
-    if any(flag in ("--help", "-h", "--hydra-help", "--info", "-i", "--cfg", "-c", "--shell-completion", "-sc") for flag in flags):
+    if any(flag in ("--help", "-h", "--hydra-help", "--info", "-i", "--cfg", "-c") for flag in flags):
         return args  # nothing runs: Hydra prints what was asked
     preflight.check_keys(parsed)
     multirun = any(flag in ("-m", "--multirun") for flag in flags)
