@@ -92,6 +92,9 @@ def main(args: list[str]) -> int:
         if args[:1] in (["-h"], ["--help"]):
             print(__doc__)
             return 0
-        report_and_exit(UserError(f"gan-lab completion takes one shell: {', '.join(SCRIPTS)} (e.g. gan-lab completion bash >> ~/.bashrc)"))
+        shells = ", ".join(SCRIPTS)
+        report_and_exit(
+            UserError(f"gan-lab completion takes one shell: {shells} (e.g. gan-lab completion bash >> ~/.bashrc)")
+        )
     sys.stdout.write(SCRIPTS[args[0]])
     return 0

@@ -28,7 +28,8 @@ HYDRA_KEYS = {"hydra.run.dir": None, "hydra.sweep.dir": None}  # Hydra's keys a 
 
 # key -> what its value names: a folder ("dir"), a file ("file") or either ("path")
 PATH_KEYS = {"dataset.path": "dir", "resume": "path", "paths.data_dir": "dir", "hydra.run.dir": "dir",
-             "hydra.sweep.dir": "dir", "metrics.inception_weights": "file", "out": "path", "data_dir": "dir"}  # fmt: skip
+             "hydra.sweep.dir": "dir", "metrics.inception_weights": "file",
+             "out": "path", "data_dir": "dir"}  # fmt: skip
 
 # The key=value options of the commands that read a run (each command module declares them; a test keeps
 # these in step), and the argparse flags of the others. evaluate also takes metrics.<key> (conf/metrics).
@@ -118,9 +119,9 @@ def _key_candidates(prefix: str, names: list[str], groups: list[str]) -> list[st
             out.add(f"{group}=")
     for key in names:
         if key.startswith(prefix):
-            rest = key[len(prefix):]
+            rest = key[len(prefix) :]
             dot = rest.find(".")
-            out.add(f"{prefix}{rest[:dot + 1]}" if dot >= 0 else f"{key}=")
+            out.add(f"{prefix}{rest[: dot + 1]}" if dot >= 0 else f"{key}=")
     return sorted(out)
 
 
@@ -140,7 +141,7 @@ def train(words: list[str], word: str) -> list[str]:
             chosen[key] = [v for v in value.split(",") if v]
     known = {**completion_keys.train_keys(tree, chosen), **HYDRA_KEYS}
     sign = word[: len(word) - len(word.lstrip("+~"))]
-    body = word[len(sign):]
+    body = word[len(sign) :]
     if "=" in body:
         key, _, text = body.partition("=")
         return [sign + c for c in _value_candidates(key, text, tree, known)]
@@ -155,8 +156,12 @@ def after_run(command: str, words: list[str], word: str) -> list[str]:
         metrics = completion_keys.train_keys(tree, {})
         options += [k for k in metrics if k.startswith("metrics.") and k not in METRICS_NOT_ON_EVALUATE]
     previous = words[-1] if words else ""
-    if previous in ("--out", "--by", "--port", "--host", "--order"):
-        return paths(word) if previous == "--out" else [o for o in ("asc", "desc") if o.startswith(word)] if previous == "--order" else []
+    if previous == "--out":
+        return paths(word)
+    if previous == "--order":
+        return [o for o in ("asc", "desc") if o.startswith(word)]
+    if previous in ("--by", "--port", "--host"):
+        return []
     if word.startswith("-"):
         return [f for f in COMMAND_FLAGS.get(command, ("--help",)) if f.startswith(word)]
     given = [w for w in words if "=" not in w and not w.startswith("-")]
@@ -172,8 +177,8 @@ def after_run(command: str, words: list[str], word: str) -> list[str]:
 def candidates(words: list[str], word: str, commands: list[str]) -> list[str]:
     """words: the line's words before the cursor's word (words[0] is gan-lab itself); word: the one being typed."""
     if len(words) <= 1:
-        flags = ("--help", "--version")
-        return [c for c in commands if c.startswith(word)] + [f for f in flags if word.startswith("-") and f.startswith(word)]
+        flags = [f for f in ("--help", "--version") if word.startswith("-") and f.startswith(word)]
+        return [c for c in commands if c.startswith(word)] + flags
     command, rest = words[1], words[2:]
     if command == "train":
         return train(rest, word)

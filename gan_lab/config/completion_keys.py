@@ -75,7 +75,7 @@ def _scan(conf: Path) -> dict:
     for folder in sorted(p for p in conf.iterdir() if p.is_dir() and p.name != "hydra"):
         groups[folder.name] = {f.stem: _option(_read(f)) for f in sorted(folder.glob("*.yaml"))}
     for group in HYDRA_GROUPS:
-        groups[group] = {f.stem: {"keys": {}, "same_group": [], "overrides": {}} for f in sorted((conf / group).glob("*.yaml"))}
+        groups[group] = {f.stem: _option({}) for f in sorted((conf / group).glob("*.yaml"))}  # picked, not keys
     keys = _flat({k: v for k, v in root.items() if k not in ("defaults", "hydra")})
     return {"defaults": defaults, "root": keys, "groups": groups}
 

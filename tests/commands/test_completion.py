@@ -113,7 +113,8 @@ def test_run_and_sweep_directories_and_options_after_other_commands(cache, outpu
     ]  # fmt: skip
     assert query("gan-lab board ", cache, cwd=outputs) == [sweep, run]
     assert query("gan-lab doctor --", cache, cwd=outputs) == ["--no-plot", "--help"]
-    assert query(f"gan-lab generate {run} ", cache, cwd=outputs) == [f"{o}=" for o in completion_words.RUN_OPTIONS["generate"]]
+    generate = [f"{o}=" for o in completion_words.RUN_OPTIONS["generate"]]
+    assert query(f"gan-lab generate {run} ", cache, cwd=outputs) == generate
     assert query(f"gan-lab generate {run} checkpoint=", cache, cwd=outputs) == ["checkpoint=step_000004.pt"]
     assert query(f"gan-lab interpolate {run} mode=", cache, cwd=outputs) == ["mode=slerp", "mode=lerp"]
     assert query(f"gan-lab evaluate {run} metrics.class", cache, cwd=outputs) == [
@@ -192,9 +193,8 @@ def test_completion_tables_match_the_commands_and_the_configs(tmp_path):
     assert completion_words.OPTION_CHOICES["dataset"] == tuple(LABELLED)
     tree = completion_keys.config_tree(cache=tmp_path)
     metrics = [k for k in completion_keys.train_keys(tree, {}) if k.startswith("metrics.")]
-    assert [o.key for o in evaluate.options()] == [
-        *completion_words.RUN_OPTIONS["evaluate"], *(k for k in metrics if k not in completion_words.METRICS_NOT_ON_EVALUATE)
-    ]  # fmt: skip
+    on_evaluate = [k for k in metrics if k not in completion_words.METRICS_NOT_ON_EVALUATE]
+    assert [o.key for o in evaluate.options()] == [*completion_words.RUN_OPTIONS["evaluate"], *on_evaluate]
     every_key = set()
     for group in ("model", "dataset"):
         for option in completion_keys.group_options(tree, group):
@@ -284,7 +284,9 @@ def test_fish_completes_through_its_installed_function(shell_env):
 
     def complete(line: str) -> list[str]:
         command = f"source {shell_env['SCRIPT_FISH']}; complete -C '{line}'"
-        result = subprocess.run([fish, "--no-config", "-c", command], env=shell_env, capture_output=True, text=True, timeout=60)
+        result = subprocess.run(
+            [fish, "--no-config", "-c", command], env=shell_env, capture_output=True, text=True, timeout=60
+        )
         assert result.returncode == 0, result.stderr
         return [c.split("\t")[0] for c in result.stdout.splitlines()]
 
