@@ -52,6 +52,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"gan-lab {__version__}")
         return 0
     command, args = argv[0], argv[1:]
+    if command in ("-sc", "--shell-completion") or command.startswith("--shell-completion="):
+        command, args = "completion", argv  # Hydra's completion flag: `gan-lab completion` says what replaces it
     if command not in COMMANDS:
         report_and_exit(
             UserError(f"unknown command '{command}'{did_you_mean(command, COMMANDS)}; commands: {', '.join(COMMANDS)}")

@@ -54,6 +54,15 @@ complete -c gan-lab -f -a '(__gan_lab_complete)'
 """
 
 SCRIPTS = {"bash": BASH, "zsh": ZSH, "fish": FISH}
+HYDRA_FLAG = (
+    "Hydra's --shell-completion does not work for gan-lab's commands; install tab completion with "
+    "gan-lab completion bash|zsh|fish (e.g. gan-lab completion bash >> ~/.bashrc)"
+)
+
+
+def is_hydra_flag(arg: str) -> bool:
+    """Hydra's own completion flag (`--shell-completion install=bash`, `-sc query=bash`)."""
+    return arg in ("--shell-completion", "-sc") or arg.startswith("--shell-completion=")
 
 
 def split_line(line: str, point: int) -> tuple[list[str], str]:
@@ -79,6 +88,8 @@ def query(env: dict, shell: str) -> list[str]:
     line = env.get("COMP_LINE", "")
     point = env.get("COMP_POINT", "")
     words, word = split_line(line, int(point) if point.isdigit() else len(line))
+    starts = [i for i, w in enumerate(words) if os.path.basename(w) == "gan-lab"]
+    words = words[starts[0] :] if starts else words  # `env X=1 gan-lab ...`, `time gan-lab ...`
     found = candidates(words, word, list(COMMANDS))
     return bash_visible(found, word, env.get("COMP_WORDBREAKS", "=:")) if shell == "bash" else found
 
@@ -88,6 +99,8 @@ def main(args: list[str]) -> int:
         shell = args[args.index("--shell") + 1] if "--shell" in args[:-1] else "bash"
         sys.stdout.write("".join(f"{c}\n" for c in query(dict(os.environ), shell)))
         return 0
+    if args and is_hydra_flag(args[0]):  # `gan-lab -sc query=bash`, as a script of Hydra's asks
+        report_and_exit(UserError(HYDRA_FLAG))
     if len(args) != 1 or args[0] not in SCRIPTS:
         if args[:1] in (["-h"], ["--help"]):
             print(__doc__)

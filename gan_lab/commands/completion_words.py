@@ -74,8 +74,9 @@ def paths(prefix: str, kind: str = "path") -> list[str]:
     return sorted(out)
 
 
-def run_dirs(prefix: str) -> list[str]:
-    """Run and sweep directories under outputs/ (a sweep's jobs once the prefix is inside it), else folders."""
+def run_dirs(prefix: str, other: str = "dir") -> list[str]:
+    """Run and sweep directories under outputs/ (a sweep's jobs once the prefix is inside it); when none
+    starts with prefix, paths of the `other` kind."""
     found = []
     root = Path(OUTPUTS)
     if root.is_dir():
@@ -85,7 +86,7 @@ def run_dirs(prefix: str) -> list[str]:
                 if prefix.startswith(f"{path}/") and not is_run_dir(path):
                     found += [f"{job}/" for job in job_dirs(path)]
     matches = [p for p in found if p.startswith(prefix)]
-    return matches or paths(prefix, "dir")
+    return matches or paths(prefix, other)
 
 
 def _values(key: str, head: str, tail: str, choices) -> list[str]:
@@ -98,6 +99,8 @@ def _value_candidates(key: str, text: str, tree: dict, known: dict, run_dir: Pat
     head = f"{head}," if head else ""
     if key in completion_keys.config_groups(tree):
         return _values(key, head, tail, completion_keys.group_options(tree, key))
+    if key == "resume":  # a run directory, or a checkpoint file anywhere
+        return [f"{key}={head}{p}" for p in run_dirs(tail, "path")]
     if key in PATH_KEYS:
         return [f"{key}={head}{p}" for p in paths(tail, PATH_KEYS[key])]
     if key == "checkpoint" and run_dir is not None:

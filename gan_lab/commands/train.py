@@ -11,6 +11,7 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from omegaconf import DictConfig
 
+from gan_lab.commands.completion import HYDRA_FLAG, is_hydra_flag
 from gan_lab.config.packaged import config_dir
 from gan_lab.config.validate import validate_config
 from gan_lab.errors import UserError, report_and_exit
@@ -99,11 +100,8 @@ def hydra_arguments(args: list[str]) -> list[str]:
     """Check the command line before Hydra writes anything; expand resume= into the run's own overrides."""
     from gan_lab.config import preflight
     from gan_lab.training import resume
-    if any(arg in ("--shell-completion", "-sc") or arg.startswith("--shell-completion=") for arg in args):
-        raise UserError(
-            "Hydra's --shell-completion does not work for gan-lab's commands; install tab completion with "
-            "gan-lab completion bash|zsh|fish (e.g. gan-lab completion bash >> ~/.bashrc)"
-        )
+    if any(is_hydra_flag(arg) for arg in args):
+        raise UserError(HYDRA_FLAG)
     flags, overrides = preflight.split_arguments(args)
     parsed = preflight.parse_overrides(overrides)
     preflight.check_group_choices(parsed)

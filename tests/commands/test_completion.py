@@ -63,6 +63,8 @@ def test_groups_options_keys_and_choices_after_train(cache):
     model_keys = query("gan-lab train model.", cache)
     assert "model.kernel_size=" in model_keys and "model.filters=" in model_keys and "model.hidden_G=" not in model_keys
     assert query("gan-lab train model=mlp model.hid", cache) == ["model.hidden_D=", "model.hidden_G="]
+    assert query("gan-lab train experiment=mlp_mnist_fixed model.hid", cache) == ["model.hidden_D=", "model.hidden_G="]
+    assert query("OMP_NUM_THREADS=1 .venv/bin/gan-lab train model.up", cache) == ["model.upsample="]
     assert query("gan-lab train doctor.d_", cache) == ["doctor.d_wins."]  # nested keys one level at a time
     assert query("gan-lab train +model.ker", cache) == ["+model.kernel_size="]
     top = query("gan-lab train ", cache)
@@ -112,6 +114,7 @@ def test_run_and_sweep_directories_and_options_after_other_commands(cache, outpu
         sweep, f"{sweep}0_kernel_size=3/", f"{sweep}1_kernel_size=5/"
     ]  # fmt: skip
     assert query("gan-lab board ", cache, cwd=outputs) == [sweep, run]
+    assert query("gan-lab train resume=outputs/t", cache, cwd=outputs) == [f"resume={run}"]
     assert query("gan-lab doctor --", cache, cwd=outputs) == ["--no-plot", "--help"]
     generate = [f"{o}=" for o in completion_words.RUN_OPTIONS["generate"]]
     assert query(f"gan-lab generate {run} ", cache, cwd=outputs) == generate
@@ -136,6 +139,8 @@ def test_hydra_shell_completion_flag_points_to_gan_lab_completion(tmp_path):
         result = run_cli("train", flag, "install=bash", cwd=tmp_path)
         assert result.returncode == 2, result.stdout + result.stderr
         assert len(result.stderr.strip().splitlines()) == 1 and "gan-lab completion bash" in result.stderr
+    result = run_cli("-sc", "query=bash", cwd=tmp_path)  # what Hydra's script asks on each TAB
+    assert result.returncode == 2 and "gan-lab completion bash" in result.stderr
     assert not (tmp_path / "outputs").exists()
 
 
