@@ -91,6 +91,8 @@ def query(env: dict, shell: str) -> list[str]:
     starts = [i for i, w in enumerate(words) if os.path.basename(w) == "gan-lab"]
     words = words[starts[0] :] if starts else words  # `env X=1 gan-lab ...`, `time gan-lab ...`
     found = candidates(words, word, list(COMMANDS))
+    if shell == "fish" and len(words) <= 1:  # fish shows a description after a tab
+        return [f"{c}\t{COMMANDS[c][1]}" if c in COMMANDS else c for c in found]
     return bash_visible(found, word, env.get("COMP_WORDBREAKS", "=:")) if shell == "bash" else found
 
 
