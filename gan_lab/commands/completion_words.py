@@ -57,20 +57,20 @@ def _shown(value) -> str:
 
 def paths(prefix: str, kind: str = "path") -> list[str]:
     """Files and folders starting with prefix (folders end in /); kind 'dir' keeps folders only."""
-    head, _, start = prefix.rpartition("/")
-    folder = Path(os.path.expanduser(head + "/" if head or prefix.startswith("/") else "."))
+    head, slash, start = prefix.rpartition("/")
+    folder = f"{head}{slash}"  # '' (here), '/', 'a/', '~/data/'
     try:
-        entries = list(os.scandir(folder))
+        entries = list(os.scandir(os.path.expanduser(folder or ".")))
     except OSError:
         return []
     out = []
     for entry in entries:
         if not entry.name.startswith(start) or (entry.name.startswith(".") and not start.startswith(".")):
             continue
-        is_dir = entry.is_dir()
-        if is_dir or kind != "dir":
-            out.append(f"{head}/{entry.name}" if head or prefix.startswith("/") else entry.name)
-            out[-1] += "/" if is_dir else ""
+        if entry.is_dir():
+            out.append(f"{folder}{entry.name}/")
+        elif kind != "dir":
+            out.append(f"{folder}{entry.name}")
     return sorted(out)
 
 
