@@ -11,6 +11,7 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from omegaconf import DictConfig
 
+from gan_lab.commands.completion import HYDRA_FLAG, is_hydra_flag
 from gan_lab.config.packaged import config_dir
 from gan_lab.config.validate import validate_config
 from gan_lab.errors import UserError, report_and_exit
@@ -99,10 +100,12 @@ def hydra_arguments(args: list[str]) -> list[str]:
     """Check the command line before Hydra writes anything; expand resume= into the run's own overrides."""
     from gan_lab.config import preflight
     from gan_lab.training import resume
+    if any(is_hydra_flag(arg) for arg in args):
+        raise UserError(HYDRA_FLAG)
     flags, overrides = preflight.split_arguments(args)
     parsed = preflight.parse_overrides(overrides)
     preflight.check_group_choices(parsed)
-    if any(flag in ("--help", "-h", "--hydra-help", "--info", "-i", "--cfg", "-c", "--shell-completion", "-sc") for flag in flags):
+    if any(flag in ("--help", "-h", "--hydra-help", "--info", "-i", "--cfg", "-c") for flag in flags):
         return args  # nothing runs: Hydra prints what was asked
     preflight.check_keys(parsed)
     multirun = any(flag in ("-m", "--multirun") for flag in flags)

@@ -11,6 +11,7 @@ from gan_lab.config.choices import (
     ACTIVATIONS,
     DATASET_NAMES,
     DOWNSAMPLE_MODES,
+    G_NORMS,
     IMAGE_SIZES,
     INITS,
     LABEL_LOSSES,
@@ -20,6 +21,7 @@ from gan_lab.config.choices import (
     NAN_POLICIES,
     NORMS,
     OPTIMIZER_NAMES,
+    OUTPUTS,
     PRECISIONS,
     SHAPES_BACKGROUNDS,
     UPSAMPLE_MODES,
@@ -27,8 +29,6 @@ from gan_lab.config.choices import (
 from gan_lab.errors import UserError, did_you_mean
 from gan_lab.metrics.settings import check as check_metrics
 
-G_NORMS = tuple(n for n in NORMS if n != "spectral")
-OUTPUTS = ("tanh", "sigmoid", "none")
 
 
 def _is_number(value) -> bool:

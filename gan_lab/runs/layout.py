@@ -12,10 +12,12 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-
-from omegaconf import DictConfig, OmegaConf
+from typing import TYPE_CHECKING
 
 from gan_lab.errors import UserError
+
+if TYPE_CHECKING:  # omegaconf loads where a config is read: shell completion lists run directories without it
+    from omegaconf import DictConfig
 
 HYDRA_DIR = ".hydra"
 CONFIG_FILE = "config.yaml"  # inside .hydra/
@@ -104,17 +106,23 @@ def check_writable(run_dir: Path) -> None:
 # ----------------------------------------------------------------- config
 def load_run_config(run_dir: Path) -> DictConfig:
     """The composed config the run trained with."""
+    from omegaconf import OmegaConf
+
     return OmegaConf.load(config_file(require_run_dir(run_dir)))
 
 
 def saved_overrides(run_dir: Path) -> list[str]:
     """The command-line overrides the run was started with (.hydra/overrides.yaml), or []."""
+    from omegaconf import OmegaConf
+
     path = Path(run_dir) / HYDRA_DIR / OVERRIDES_FILE
     return [str(line) for line in OmegaConf.load(path)] if path.is_file() else []
 
 
 def sweep_config(sweep_dir: Path) -> DictConfig | None:
     """The sweep's multirun.yaml, or None when there is none."""
+    from omegaconf import OmegaConf
+
     path = Path(sweep_dir) / MULTIRUN_FILE
     return OmegaConf.load(path) if path.is_file() else None
 
