@@ -15,6 +15,7 @@ from gan_lab.config.packaged import config_dir
 from gan_lab.config.validate import validate_config
 from gan_lab.errors import UserError, report_and_exit
 from gan_lab.runs.layout import check_writable, display_path
+from gan_lab.runs.lock import RunLock
 from gan_lab.sweeps import job_names  # noqa: F401  (registers ${gan_lab_job_name:}, used by hydra.sweep.subdir)
 from gan_lab.training import distributed
 
@@ -25,14 +26,17 @@ def run_training(cfg: DictConfig, run_dir: Path) -> dict:
     """Everything `gan-lab train` does inside one run directory; returns the summary."""
     validate_config(cfg)  # before torch loads: a typo costs a second, not ten
     world = distributed.world_from_env()
+    lock = RunLock(run_dir)
     if world.is_main:
         check_writable(run_dir)
+        lock.acquire()  # one writer per run directory; refused while another training holds it
     completed = False
     try:
         summary = _train(cfg, run_dir, world)
         completed = True
         return summary
     finally:
+        lock.release()
         if world.size > 1:
             distributed.finish(world, completed)
 

@@ -42,6 +42,7 @@ MULTIRUN_FILE = "multirun.yaml"  # in a sweep directory, as are the three below
 SWEEP_JSON = "sweep.json"
 SWEEP_CSV = "sweep.csv"
 COMPARE_PICTURE = "compare.png"
+RUN_LOCK = "run.lock"  # one writer per run directory (gan_lab.runs.lock)
 
 # summary.json "status" of a run that ended as asked: all its steps, or trainer.time_limit reached.
 FINISHED = ("ok", "time_limit")
