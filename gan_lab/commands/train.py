@@ -54,6 +54,8 @@ def _train(cfg: DictConfig, run_dir: Path, world: distributed.World) -> dict:
         path = Path(cfg.resume)
         checkpoint = load_checkpoint(path)
         check_resumable(checkpoint, cfg, path)
+        if world.is_main:
+            _abandon_newer_work(run_dir, int(checkpoint["step"]))
     if world.size > 1:
         device = distributed.start(world, cfg.trainer.device)
         run_dir = distributed.shared_run_dir(world, run_dir)
@@ -84,6 +86,14 @@ def _train(cfg: DictConfig, run_dir: Path, world: distributed.World) -> dict:
         f"run dir {shown}\n  view it: tensorboard --logdir {shown}   (or: gan-lab board {shown})"
     )
     return summary
+
+
+def _abandon_newer_work(run_dir: Path, step: int) -> None:
+    from gan_lab.runs.timeline import abandon_after
+
+    branch = abandon_after(run_dir, step)
+    if branch is not None:
+        log.info(f"resuming from step {step}: the later checkpoints, sample grids and event records are moved to {display_path(branch)}")
 
 
 @hydra.main(version_base="1.3", config_path=str(config_dir()), config_name="train")

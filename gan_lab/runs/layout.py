@@ -42,6 +42,8 @@ MULTIRUN_FILE = "multirun.yaml"  # in a sweep directory, as are the three below
 SWEEP_JSON = "sweep.json"
 SWEEP_CSV = "sweep.csv"
 COMPARE_PICTURE = "compare.png"
+ABANDONED_DIR = "abandoned"  # resume from an older checkpoint moves the newer work here (gan_lab.runs.timeline)
+ABANDONED_BRANCH = "after_step_{step:06d}_{time}"  # one folder per abandoned timeline, inside abandoned/
 RUN_LOCK = "run.lock"  # one writer per run directory (gan_lab.runs.lock)
 
 # summary.json "status" of a run that ended as asked: all its steps, or trainer.time_limit reached.
