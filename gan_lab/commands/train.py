@@ -29,6 +29,9 @@ def run_training(cfg: DictConfig, run_dir: Path) -> dict:
     lock = RunLock(run_dir)
     if world.is_main:
         check_writable(run_dir)
+        from gan_lab.training.resources import check_resources
+
+        check_resources(cfg, run_dir)  # resumed runs and sweep jobs too
         lock.acquire()  # one writer per run directory; refused while another training holds it
     completed = False
     try:
@@ -128,8 +131,12 @@ def hydra_arguments(args: list[str]) -> list[str]:
     if not multirun and not resuming:
         # A single run's bad value fails here, before Hydra makes a run directory for it; a sweep's
         # bad combination fails in its own job and the sweep goes on.
-        validate_config(preflight.compose_config(overrides))
+        composed = preflight.compose_config(overrides)
+        validate_config(composed)
         preflight.check_fresh_run_dir(parsed)
+        from gan_lab.training.resources import check_resources
+
+        check_resources(composed, Path.cwd())  # memory and disk, before Hydra makes the run directory
     return [*resume.hydra_arguments(flags, overrides, parsed), *distributed.hydra_overrides_for_workers(world)]
 
 
