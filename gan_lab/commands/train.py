@@ -15,7 +15,7 @@ from gan_lab.config.packaged import config_dir
 from gan_lab.config.validate import validate_config
 from gan_lab.errors import UserError, report_and_exit
 from gan_lab.runs.layout import check_writable, display_path
-from gan_lab.runs.lock import RunLock
+from gan_lab.runs.lock import RunLock, check_unlocked
 from gan_lab.sweeps import job_names  # noqa: F401  (registers ${gan_lab_job_name:}, used by hydra.sweep.subdir)
 from gan_lab.training import distributed
 
@@ -133,6 +133,9 @@ def hydra_arguments(args: list[str]) -> list[str]:
         # bad combination fails in its own job and the sweep goes on.
         composed = preflight.compose_config(overrides)
         validate_config(composed)
+        given = next((o for o in parsed if o.key_or_group == "hydra.run.dir"), None)
+        if given is not None:
+            check_unlocked(Path(str(given.value())))  # a second train into a run dir being written
         preflight.check_fresh_run_dir(parsed)
         from gan_lab.training.resources import check_resources
 

@@ -3,7 +3,8 @@
 A run directory holds `.hydra/` (composed config and overrides), TensorBoard event files,
 `checkpoints/`, `samples/`, `summary.json` (how training ended), `diagnoses.json` (the doctor),
 and what later commands add: `metrics.json`, `probe.json`, `samples.npz`, `doctor.png`; a sweep job
-also has `job.json`. A sweep directory holds one run directory per job, `multirun.yaml`, and the
+also has `job.json`; `run.lock` while a training writes it, and `abandoned/` the work a resume from
+an older checkpoint moved aside. A sweep directory holds one run directory per job, `multirun.yaml`, and the
 index `sweep.csv` / `sweep.json`. Everything below reads or writes them; JSON is written atomically.
 """
 

@@ -38,6 +38,9 @@ def test_second_writer_is_refused_while_the_first_lives_then_a_dead_holder_is_ta
         lines = [line for line in (result.stdout + result.stderr).splitlines() if line.strip()]
         assert len(lines) == 1 and f"pid {first.pid}" in lines[0] and socket.gethostname() in lines[0], lines
         assert snapshot(run_dir) == before, "nothing written by the refused training"
+        again = run_cli("train", "trainer.device=cpu", f"hydra.run.dir={tmp_path / 'run'}", cwd=tmp_path)
+        assert again.returncode == 2 and f"pid {first.pid}" in again.stderr, again.stdout + again.stderr
+        assert snapshot(run_dir) == before
     finally:
         first.kill()
         first.wait()
