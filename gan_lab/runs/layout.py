@@ -3,7 +3,8 @@
 A run directory holds `.hydra/` (composed config and overrides), TensorBoard event files,
 `checkpoints/`, `samples/`, `summary.json` (how training ended), `diagnoses.json` (the doctor),
 and what later commands add: `metrics.json`, `probe.json`, `samples.npz`, `doctor.png`; a sweep job
-also has `job.json`. A sweep directory holds one run directory per job, `multirun.yaml`, and the
+also has `job.json`; `run.lock` while a training writes it, and `abandoned/` the work a resume from
+an older checkpoint moved aside. A sweep directory holds one run directory per job, `multirun.yaml`, and the
 index `sweep.csv` / `sweep.json`. Everything below reads or writes them; JSON is written atomically.
 """
 
@@ -44,6 +45,9 @@ MULTIRUN_FILE = "multirun.yaml"  # in a sweep directory, as are the three below
 SWEEP_JSON = "sweep.json"
 SWEEP_CSV = "sweep.csv"
 COMPARE_PICTURE = "compare.png"
+ABANDONED_DIR = "abandoned"  # resume from an older checkpoint moves the newer work here (gan_lab.runs.timeline)
+ABANDONED_BRANCH = "after_step_{step:06d}_{time}"  # one folder per abandoned timeline, inside abandoned/
+RUN_LOCK = "run.lock"  # one writer per run directory (gan_lab.runs.lock)
 
 # summary.json "status" of a run that ended as asked: all its steps, or trainer.time_limit reached.
 FINISHED = ("ok", "time_limit")
