@@ -14,13 +14,16 @@ ACTIVATIONS = ("relu", "leaky_relu", "elu", "gelu", "silu", "tanh", "sigmoid", "
 OUTPUTS = ("tanh", "sigmoid", "none")
 INITS = ("dcgan", "normal_1", "xavier", "default")
 LATENT_DISTS = ("normal", "uniform")
-LOSS_NAMES = ("bce", "minimax", "lsgan", "hinge", "wgan_gp")
+LOSS_NAMES = ("bce", "minimax", "lsgan", "hinge", "wgan_gp", "rpgan")
 LABEL_LOSSES = ("bce", "minimax", "lsgan")  # losses with real/fake targets, where label tricks apply
 OPTIMIZER_NAMES = ("adam", "rmsprop", "sgd")
 PRECISIONS = ("auto", "fp32", "bf16")
 NAN_POLICIES = ("stop", "skip_step")
 SHAPES_BACKGROUNDS = ("black", "white", "random")
 IMAGE_SIZES = (16, 32, 64, 128)
+AUGMENT_NAMES = ("none", "diffaug", "ada")  # augment=: off, fixed p, adaptive p
+AUGMENT_POLICIES = ("flip", "color", "translation", "cutout")
+REG_NAMES = ("none", "r1", "r1_r2")  # reg=: zero-centred gradient penalties on D
 DEVICES = ("auto", "cpu", "cuda")
 BEST_BY = ("fid", "kid")  # metrics.best: lower is better for both
 

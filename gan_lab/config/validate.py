@@ -115,6 +115,7 @@ def validate_config(cfg: DictConfig) -> None:
     at_least("trainer.eval_every", cfg.trainer.get("eval_every", 0), 0, integer=True)
     if "metrics" in cfg:
         check_metrics(cfg.metrics)
+    _validate_small_data(cfg)
 
 
 def _validate_dataset(ds: DictConfig) -> None:
@@ -285,3 +286,30 @@ def _validate_doctor(d: DictConfig) -> None:
     _optional(positive, "doctor.oscillation.growth", d.oscillation.growth)
     at_least("doctor.oscillation.min_swing", d.oscillation.min_swing, 0)
     at_least("doctor.oscillation.min_relative", d.oscillation.min_relative, 0)
+
+
+def _validate_small_data(cfg: DictConfig) -> None:
+    """augment=, reg=, dataset.holdout and doctor.d_overfits (the small-data recipe)."""
+    from gan_lab.config.choices import AUGMENT_NAMES, AUGMENT_POLICIES, REG_NAMES
+
+    a = cfg.get("augment")
+    if a is not None:
+        one_of("augment.name", a.name, AUGMENT_NAMES)
+        in_unit_interval("augment.p", a.p)
+        if not isinstance(a.policy, ListConfig) or not a.policy:
+            raise UserError(f"augment.policy={a.policy} must be a non-empty list of {', '.join(AUGMENT_POLICIES)}")
+        for op in a.policy:
+            one_of("augment.policy", op, AUGMENT_POLICIES)
+        if not _is_number(a.target) or not 0 < a.target < 1:
+            raise UserError(f"augment.target={a.target} must be a number between 0 and 1 (ADA: 0.6)")
+        positive("augment.ada_images", a.ada_images)
+    r = cfg.get("reg")
+    if r is not None:
+        one_of("reg.name", r.name, REG_NAMES)
+        at_least("reg.gamma", r.gamma, 0)
+        at_least("reg.every", r.every, 1, integer=True)
+    at_least("dataset.holdout", cfg.dataset.get("holdout") or 0, 0, integer=True)
+    o = cfg.doctor.get("d_overfits")
+    if o is not None:
+        _optional(positive, "doctor.d_overfits.gap", o.gap)
+        _optional(positive, "doctor.d_overfits.r_t", o.r_t)
