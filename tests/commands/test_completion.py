@@ -65,7 +65,7 @@ def test_groups_options_keys_and_choices_after_train(cache):
     assert query("gan-lab train model=mlp model.hid", cache) == ["model.hidden_D=", "model.hidden_G="]
     assert query("gan-lab train experiment=mlp_mnist_fixed model.hid", cache) == ["model.hidden_D=", "model.hidden_G="]
     assert query("OMP_NUM_THREADS=1 .venv/bin/gan-lab train model.up", cache) == ["model.upsample="]
-    assert query("gan-lab train doctor.d_", cache) == ["doctor.d_wins."]  # nested keys one level at a time
+    assert query("gan-lab train doctor.d_", cache) == ["doctor.d_overfits.", "doctor.d_wins."]  # nested keys one level at a time
     assert query("gan-lab train +model.ker", cache) == ["+model.kernel_size="]
     top = query("gan-lab train ", cache)
     assert {"dataset=", "dataset.", "model.", "experiment=", "resume=", "hydra."} <= set(top)
