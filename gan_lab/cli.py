@@ -18,6 +18,7 @@ COMMANDS = {
     "evaluate": ("gan_lab.commands.evaluate", "FID, KID, Inception Score, checkerboard and diversity of a run into metrics.json"),
     "interpolate": ("gan_lab.commands.interpolate", "latent walks (slerp/lerp) as a grid PNG and a GIF; --arithmetic A B C"),
     "probe": ("gan_lab.commands.probe", "D as a feature extractor: linear-probe accuracy on MNIST/CIFAR-10 vs a random D"),
+    "completion": ("gan_lab.commands.completion", "print a tab-completion script: gan-lab completion bash|zsh|fish"),
 }
 
 USAGE = """usage: gan-lab <command> [args]
@@ -51,6 +52,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"gan-lab {__version__}")
         return 0
     command, args = argv[0], argv[1:]
+    if command in ("-sc", "--shell-completion") or command.startswith("--shell-completion="):
+        command, args = "completion", argv  # Hydra's completion flag: `gan-lab completion` says what replaces it
     if command not in COMMANDS:
         report_and_exit(
             UserError(f"unknown command '{command}'{did_you_mean(command, COMMANDS)}; commands: {', '.join(COMMANDS)}")

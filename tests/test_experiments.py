@@ -21,6 +21,7 @@ def test_the_presets_of_the_notes_exist():
     assert set(PRESETS) == {
         "dcgan_mnist", "dcgan_frog", "frog_tips", "frog_dlwp",
         "gray128_transpose", "gray128_resize", "mlp_mnist_broken", "mlp_mnist_fixed",
+        "frog_modern", "mnist_modern",
     }  # fmt: skip
 
 

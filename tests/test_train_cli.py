@@ -43,7 +43,7 @@ def test_run_dir_contents(tiny_run):
     assert (tiny_run / "samples" / "step_000004.png").is_file()
     summary = json.loads((tiny_run / "summary.json").read_text())
     assert summary["steps"] == 4 and summary["img_per_s"] > 0
-    assert set(summary["final"]) == {"loss_D", "loss_G", "prob_D_real", "prob_D_fake"}
+    assert set(summary["final"]) == {"loss_D", "loss_G", "prob_D_real", "prob_D_fake", "augment_r_t"}
     checkpoint = torch.load(tiny_run / summary["checkpoint"], weights_only=True)
     assert checkpoint["step"] == 4 and checkpoint["config"]["model"]["filters"] == 8
     assert {"G", "D", "opt_G", "opt_D"} <= set(checkpoint)

@@ -22,6 +22,7 @@ from gan_lab.metrics import settings
 from gan_lab.metrics.classifier import SmallCNN, accuracy, class_histogram, fit, predict
 from gan_lab.metrics.features import build_extractor
 from gan_lab.metrics.fid import SampleQuality
+from gan_lab.metrics.precision_recall import of_quality
 from gan_lab.metrics.ratios import image_metrics
 from gan_lab.models.latent import latents
 from gan_lab.runs.layout import display_path, write_metrics
@@ -97,7 +98,7 @@ def _relative(file: Path, run_dir: Path) -> str:
 
 def report(results: dict) -> str:
     lines = []
-    for key in ("fid", "kid", "inception_score", "checkerboard", "diversity", "classifier_accuracy"):
+    for key in ("fid", "kid", "precision", "recall", "inception_score", "checkerboard", "diversity", "classifier_accuracy"):
         if key in results:
             spread = results.get(f"{key}_std")
             lines.append(f"  {key:<20} {results[key]:.4g}" + (f" ± {spread:.2g}" if spread is not None else ""))
@@ -125,6 +126,7 @@ def run(args: list[str]) -> int:
     quality = SampleQuality(extractor, m.kid_subset_size)
     quality.add_real(real.split(m.batch_size))
     results = quality.score(fake.split(m.batch_size), seed=o["seed"], with_is=fake.shape[1] == 3)
+    results.update(of_quality(quality))  # precision / recall on the features FID and KID used
     results.update(image_metrics(fake, real, m.diversity_samples))
     if m.classifier:
         results.update(class_metrics(loaded.cfg, fake, m, data_dir, o["seed"], loaded.device))

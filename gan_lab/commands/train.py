@@ -11,10 +11,12 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from omegaconf import DictConfig
 
+from gan_lab.commands.completion import HYDRA_FLAG, is_hydra_flag
 from gan_lab.config.packaged import config_dir
 from gan_lab.config.validate import validate_config
 from gan_lab.errors import UserError, report_and_exit
 from gan_lab.runs.layout import check_writable, display_path
+from gan_lab.runs.lock import RunLock, check_unlocked
 from gan_lab.sweeps import job_names  # noqa: F401  (registers ${gan_lab_job_name:}, used by hydra.sweep.subdir)
 from gan_lab.training import distributed
 
@@ -25,14 +27,20 @@ def run_training(cfg: DictConfig, run_dir: Path) -> dict:
     """Everything `gan-lab train` does inside one run directory; returns the summary."""
     validate_config(cfg)  # before torch loads: a typo costs a second, not ten
     world = distributed.world_from_env()
+    lock = RunLock(run_dir)
     if world.is_main:
         check_writable(run_dir)
+        from gan_lab.training.resources import check_resources
+
+        check_resources(cfg, run_dir)  # resumed runs and sweep jobs too
+        lock.acquire()  # one writer per run directory; refused while another training holds it
     completed = False
     try:
         summary = _train(cfg, run_dir, world)
         completed = True
         return summary
     finally:
+        lock.release()
         if world.size > 1:
             distributed.finish(world, completed)
 
@@ -50,6 +58,8 @@ def _train(cfg: DictConfig, run_dir: Path, world: distributed.World) -> dict:
         path = Path(cfg.resume)
         checkpoint = load_checkpoint(path)
         check_resumable(checkpoint, cfg, path)
+        if world.is_main:
+            _abandon_newer_work(run_dir, int(checkpoint["step"]))
     if world.size > 1:
         device = distributed.start(world, cfg.trainer.device)
         run_dir = distributed.shared_run_dir(world, run_dir)
@@ -82,6 +92,14 @@ def _train(cfg: DictConfig, run_dir: Path, world: distributed.World) -> dict:
     return summary
 
 
+def _abandon_newer_work(run_dir: Path, step: int) -> None:
+    from gan_lab.runs.timeline import abandon_after
+
+    branch = abandon_after(run_dir, step)
+    if branch is not None:
+        log.info(f"resuming from step {step}: the later checkpoints, sample grids and event records are moved to {display_path(branch)}")
+
+
 @hydra.main(version_base="1.3", config_path=str(config_dir()), config_name="train")
 def _hydra_main(cfg: DictConfig) -> dict | None:
     run_dir = Path(HydraConfig.get().runtime.output_dir)
@@ -99,10 +117,12 @@ def hydra_arguments(args: list[str]) -> list[str]:
     """Check the command line before Hydra writes anything; expand resume= into the run's own overrides."""
     from gan_lab.config import preflight
     from gan_lab.training import resume
+    if any(is_hydra_flag(arg) for arg in args):
+        raise UserError(HYDRA_FLAG)
     flags, overrides = preflight.split_arguments(args)
     parsed = preflight.parse_overrides(overrides)
     preflight.check_group_choices(parsed)
-    if any(flag in ("--help", "-h", "--hydra-help", "--info", "-i", "--cfg", "-c", "--shell-completion", "-sc") for flag in flags):
+    if any(flag in ("--help", "-h", "--hydra-help", "--info", "-i", "--cfg", "-c") for flag in flags):
         return args  # nothing runs: Hydra prints what was asked
     preflight.check_keys(parsed)
     multirun = any(flag in ("-m", "--multirun") for flag in flags)
@@ -114,8 +134,15 @@ def hydra_arguments(args: list[str]) -> list[str]:
     if not multirun and not resuming:
         # A single run's bad value fails here, before Hydra makes a run directory for it; a sweep's
         # bad combination fails in its own job and the sweep goes on.
-        validate_config(preflight.compose_config(overrides))
+        composed = preflight.compose_config(overrides)
+        validate_config(composed)
+        given = next((o for o in parsed if o.key_or_group == "hydra.run.dir"), None)
+        if given is not None:
+            check_unlocked(Path(str(given.value())))  # a second train into a run dir being written
         preflight.check_fresh_run_dir(parsed)
+        from gan_lab.training.resources import check_resources
+
+        check_resources(composed, Path.cwd())  # memory and disk, before Hydra makes the run directory
     return [*resume.hydra_arguments(flags, overrides, parsed), *distributed.hydra_overrides_for_workers(world)]
 
 

@@ -160,6 +160,18 @@ class IntList(Rule):
 
 
 @dataclass(frozen=True)
+class ChoiceList(Rule):
+    """A non-empty list, each item one of the listed values."""
+
+    values: tuple = ()
+
+    def problem(self, value: Any) -> str | None:
+        if _is_list(value) and value and all(Choice(values=self.values).problem(v) is None for v in value):
+            return None
+        return f"must be a non-empty list of {', '.join(map(str, self.values))}, e.g. [{self.values[0]}]"
+
+
+@dataclass(frozen=True)
 class NumberPair(Rule):
     """Two numbers in [low, high) or [low, high]; ordered=True: the first at most the second."""
 

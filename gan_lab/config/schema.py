@@ -13,8 +13,12 @@ from dataclasses import replace
 
 from gan_lab.config.choices import (
     ACTIVATIONS,
+    AUGMENT_NAMES,
+    AUGMENT_POLICIES,
+    BEST_BY,
     DATASET_NAMES,
     DOWNSAMPLE_MODES,
+    G_NORMS,
     INITS,
     LATENT_DISTS,
     LOSS_NAMES,
@@ -22,13 +26,16 @@ from gan_lab.config.choices import (
     NAN_POLICIES,
     NORMS,
     OPTIMIZER_NAMES,
+    OUTPUTS,
     PRECISIONS,
+    REG_NAMES,
     SHAPES_BACKGROUNDS,
     UPSAMPLE_MODES,
 )
 from gan_lab.config.rules import (  # noqa: F401  (duration_seconds, shown: re-exported for validate.py)
     Bool,
     Choice,
+    ChoiceList,
     Classes,
     Duration,
     Features,
@@ -41,10 +48,6 @@ from gan_lab.config.rules import (  # noqa: F401  (duration_seconds, shown: re-e
     duration_seconds,
     shown,
 )
-
-G_NORMS = tuple(n for n in NORMS if n != "spectral")
-OUTPUTS = ("tanh", "sigmoid", "none")
-BEST_BY = ("fid", "kid")  # lower is better for both
 
 # --- the table ---------------------------------------------------------------------------------------
 PROBABILITY = Float(0, 1)
@@ -83,6 +86,7 @@ COMMON: dict[str, Rule] = {
     "dataset.name": Choice(values=DATASET_NAMES),
     "dataset.image_size": Int(8),
     "dataset.channels": Choice(values=(1, 3)),
+    "dataset.holdout": Int(0),
     "model.name": Choice(values=MODEL_NAMES),
     "model.latent_dim": Int(1),
     "model.latent_dist": Choice(values=LATENT_DISTS),
@@ -105,6 +109,15 @@ COMMON: dict[str, Rule] = {
     "tricks.additive": NON_NEGATIVE,
     "tricks.instance_noise": NON_NEGATIVE,
     "tricks.instance_noise_steps": Int(0),
+    # augment (every option has every key) and reg
+    "augment.name": Choice(values=AUGMENT_NAMES),
+    "augment.p": PROBABILITY,
+    "augment.policy": ChoiceList(values=AUGMENT_POLICIES),
+    "augment.target": Float(0, 1, low_open=True, high_open=True, example=" (ADA: 0.6)"),
+    "augment.ada_images": POSITIVE,
+    "reg.name": Choice(values=REG_NAMES),
+    "reg.gamma": NON_NEGATIVE,
+    "reg.every": Int(1),
     # doctor (a null threshold turns its check off)
     "doctor.patience": Int(1),
     "doctor.sample_patience": Int(1),
@@ -121,6 +134,8 @@ COMMON: dict[str, Rule] = {
     "doctor.oscillation.growth": Float(0, low_open=True, nullable=True),
     "doctor.oscillation.min_swing": NON_NEGATIVE,
     "doctor.oscillation.min_relative": NON_NEGATIVE,
+    "doctor.d_overfits.gap": Float(0, low_open=True, nullable=True),
+    "doctor.d_overfits.r_t": Float(0, low_open=True, nullable=True),
     # metrics (also `gan-lab evaluate metrics.<key>=...`)
     "metrics.features": Features(),
     "metrics.inception_weights": Text(nullable=True, message="must be null or a weights file path"),

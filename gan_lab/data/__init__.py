@@ -13,6 +13,7 @@ from gan_lab.data.shapes import draw_shapes
 from gan_lab.data.source import PreloadedImages, StreamedImages, ignore_interrupts
 from gan_lab.data.torchvision_sets import load_cifar10, load_mnist
 from gan_lab.data.transforms import fit_images, to_unit_range
+from gan_lab.errors import UserError
 
 __all__ = ["DATASETS", "build_image_source", "load_images", "real_images", "to_unit_range"]
 log = logging.getLogger(__name__)
@@ -55,6 +56,33 @@ def build_image_source(
     ds, trainer = cfg.dataset, cfg.trainer
     images = load_images(ds, Path(str(cfg.paths.data_dir)).expanduser())
     seed = trainer.seed + 1  # the data order has its own stream, independent of the latent noise
+    images, holdout = split_holdout(images, ds.get("holdout") or 0)
+    source = _source(images, cfg, device, shard, seed)
+    if holdout is not None:
+        source.holdout = holdout if isinstance(holdout, torch.Tensor) else _decode_all(
+            ImageFileDataset(holdout, ds.image_size, ds.channels), Path(ds.path), 0)
+    return source
+
+
+def split_holdout(images: torch.Tensor | list[Path], count: int):
+    """(training images, `dataset.holdout` held-out images or None): a fixed random split, the same for every seed.
+
+    The held-out images never reach training; the doctor compares D's outputs on them with its outputs on
+    training images (D overfits, gan_lab/doctor/overfitting.py).
+    """
+    if not count:
+        return images, None
+    if count >= len(images):
+        raise UserError(f"dataset.holdout={count} leaves no training images (the dataset has {len(images)}); use fewer")
+    order = torch.randperm(len(images), generator=torch.Generator().manual_seed(0))
+    held, kept = order[:count].sort().values, order[count:].sort().values
+    if isinstance(images, torch.Tensor):
+        return images[kept], images[held]
+    return [images[i] for i in kept.tolist()], [images[i] for i in held.tolist()]
+
+
+def _source(images, cfg: DictConfig, device: torch.device, shard: tuple[int, int], seed: int):
+    ds, trainer = cfg.dataset, cfg.trainer
     if isinstance(images, torch.Tensor):
         return PreloadedImages(images, trainer.batch_size, seed, device, shard)
 

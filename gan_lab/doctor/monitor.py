@@ -16,6 +16,7 @@ import torch.nn as nn
 from omegaconf import DictConfig, OmegaConf
 
 from gan_lab.doctor.detectors import CHECKERBOARD, DIVERSITY, OBSERVED, Event, build_detectors
+from gan_lab.doctor.overfitting import HOLDOUT_GAP, R_T, overfitting_detectors
 from gan_lab.doctor.static import StaticFinding, warn_about_models
 from gan_lab.metrics.diversity import diversity
 from gan_lab.metrics.spectral import nyquist_power_fraction
@@ -29,7 +30,7 @@ class Doctor:
 
     def __init__(self, cfg: DictConfig, run_dir: Path, flipped: bool = False):
         self.config, self.run_dir = cfg.doctor, Path(run_dir)
-        self.detectors = build_detectors(cfg.doctor, cfg.loss.name, flipped)
+        self.detectors = build_detectors(cfg.doctor, cfg.loss.name, flipped) + overfitting_detectors(cfg.doctor)
         self.static: list[StaticFinding] = []
         self.events: list[Event] = []
         self.writer = None
@@ -64,7 +65,7 @@ class Doctor:
     # ----------------------------------------------------------------- observations
     def observe(self, step: int, values: dict[str, float], norms: dict[str, list[float]]) -> None:
         """A logging step: interval means and per-layer gradient norms, already on the host."""
-        obs = {tag: values[tag] for tag in OBSERVED if tag in values}
+        obs = {tag: values[tag] for tag in (*OBSERVED, R_T, HOLDOUT_GAP) if tag in values}
         obs.update({f"grad_norm/{net}": list(v) for net, v in norms.items()})
         self._feed(step, obs, samples=False)
 

@@ -8,11 +8,10 @@ from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
+from gan_lab.config.choices import BEST_BY
 from gan_lab.config.options import Option, boolean, choice, integer, optional_text, path
 from gan_lab.config.packaged import config_dir
 from gan_lab.errors import UserError
-
-BEST_BY = ("fid", "kid")  # lower is better for both
 
 
 def defaults() -> DictConfig:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import pickle
+import re
+import zipfile
 from pathlib import Path
 
 import torch
@@ -57,20 +59,70 @@ def _fsync_dir(folder: Path) -> None:
 
 
 def load_checkpoint(path: Path, map_location: str | torch.device = "cpu") -> dict:
-    """Load with weights_only=True: tensors and plain containers only; anything else is refused."""
+    """Load with weights_only=True: tensors and plain containers only; anything else is refused.
+
+    The error tells a corrupt or truncated file from an unsafe one (a sound file holding more than
+    tensors) and names the newest intact checkpoint beside it to resume from instead.
+    """
     if not path.is_file():
         raise UserError(f"checkpoint {path} does not exist")
     try:
+        payload = _read(path, map_location)
+    except UserError as error:
+        raise UserError(f"{error}{_instead(path)}") from None
+    return payload
+
+
+def _read(path: Path, map_location) -> dict:
+    try:
         payload = torch.load(path, map_location=map_location, weights_only=True)
-    except pickle.UnpicklingError as error:
-        first = str(error).strip().splitlines()[0] if str(error).strip() else "not a tensor-only file"
-        raise UserError(f"refusing to load {path}: it holds more than tensors and plain values ({first})") from None
-    except Exception as error:  # truncated, corrupt or not a torch file at all: torch raises many kinds
-        reason = (str(error).strip().splitlines() or [type(error).__name__])[0]
+    except Exception as error:  # truncated, corrupt, unsafe or not a torch file at all: torch raises many kinds
+        if isinstance(error, pickle.UnpicklingError) and _is_sound_archive(path) and "weights_only" in str(error).lower():
+            found = re.search(r"Unsupported global: GLOBAL ([\w.]+)", str(error))
+            what = f" ({found.group(1)})" if found else ""
+            raise UserError(f"refusing to load {path}: unsafe, it holds more than tensors and plain values{what}") from None
+        reason = "truncated" if _is_truncated_archive(path) else "corrupt, not a readable torch checkpoint"
         raise UserError(f"cannot read checkpoint {path}: {reason}") from None
     if not isinstance(payload, dict) or not {"G", "D", "step", "config"} <= set(payload):
         raise UserError(f"{path} is not a gan-lab checkpoint (expected a dict with G, D, step, config)")
     return payload
+
+
+def _is_sound_archive(path: Path) -> bool:
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return archive.testzip() is None
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError):
+        return False
+
+
+def _is_truncated_archive(path: Path) -> bool:
+    """A torch zip file cut short: it starts like one but its end (the central directory) is missing."""
+    try:
+        with open(path, "rb") as f:
+            return f.read(4) == b"PK\x03\x04" and not _is_sound_archive(path)
+    except OSError:
+        return False
+
+
+def newest_intact(folder: Path, other_than: Path | None = None) -> Path | None:
+    """The newest step_*.pt in folder that loads safely and completely, or None."""
+    for candidate in sorted(Path(folder).glob("step_*.pt"), reverse=True):
+        if other_than is not None and candidate.resolve() == Path(other_than).resolve():
+            continue
+        try:
+            _read(candidate, "cpu")
+        except UserError:
+            continue
+        return candidate
+    return None
+
+
+def _instead(path: Path) -> str:
+    intact = newest_intact(path.parent, other_than=path)
+    if intact is None:
+        return "; no intact checkpoint beside it"
+    return f"; the newest intact checkpoint is {intact} (resume={intact})"
 
 
 def load_module_state(module: nn.Module, state: dict, name: str, path: Path) -> None:

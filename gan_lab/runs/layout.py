@@ -3,7 +3,8 @@
 A run directory holds `.hydra/` (composed config and overrides), TensorBoard event files,
 `checkpoints/`, `samples/`, `summary.json` (how training ended), `diagnoses.json` (the doctor),
 and what later commands add: `metrics.json`, `probe.json`, `samples.npz`, `doctor.png`; a sweep job
-also has `job.json`. A sweep directory holds one run directory per job, `multirun.yaml`, and the
+also has `job.json`; `run.lock` while a training writes it, and `abandoned/` the work a resume from
+an older checkpoint moved aside. A sweep directory holds one run directory per job, `multirun.yaml`, and the
 index `sweep.csv` / `sweep.json`. Everything below reads or writes them; JSON is written atomically.
 """
 
@@ -12,10 +13,12 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-
-from omegaconf import DictConfig, OmegaConf
+from typing import TYPE_CHECKING
 
 from gan_lab.errors import UserError
+
+if TYPE_CHECKING:  # omegaconf loads where a config is read: shell completion lists run directories without it
+    from omegaconf import DictConfig
 
 HYDRA_DIR = ".hydra"
 CONFIG_FILE = "config.yaml"  # inside .hydra/
@@ -42,6 +45,9 @@ MULTIRUN_FILE = "multirun.yaml"  # in a sweep directory, as are the three below
 SWEEP_JSON = "sweep.json"
 SWEEP_CSV = "sweep.csv"
 COMPARE_PICTURE = "compare.png"
+ABANDONED_DIR = "abandoned"  # resume from an older checkpoint moves the newer work here (gan_lab.runs.timeline)
+ABANDONED_BRANCH = "after_step_{step:06d}_{time}"  # one folder per abandoned timeline, inside abandoned/
+RUN_LOCK = "run.lock"  # one writer per run directory (gan_lab.runs.lock)
 
 # summary.json "status" of a run that ended as asked: all its steps, or trainer.time_limit reached.
 FINISHED = ("ok", "time_limit")
@@ -104,17 +110,23 @@ def check_writable(run_dir: Path) -> None:
 # ----------------------------------------------------------------- config
 def load_run_config(run_dir: Path) -> DictConfig:
     """The composed config the run trained with."""
+    from omegaconf import OmegaConf
+
     return OmegaConf.load(config_file(require_run_dir(run_dir)))
 
 
 def saved_overrides(run_dir: Path) -> list[str]:
     """The command-line overrides the run was started with (.hydra/overrides.yaml), or []."""
+    from omegaconf import OmegaConf
+
     path = Path(run_dir) / HYDRA_DIR / OVERRIDES_FILE
     return [str(line) for line in OmegaConf.load(path)] if path.is_file() else []
 
 
 def sweep_config(sweep_dir: Path) -> DictConfig | None:
     """The sweep's multirun.yaml, or None when there is none."""
+    from omegaconf import OmegaConf
+
     path = Path(sweep_dir) / MULTIRUN_FILE
     return OmegaConf.load(path) if path.is_file() else None
 

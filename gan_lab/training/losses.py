@@ -69,6 +69,22 @@ class WGANGPLoss(HingeLoss):
         return fake_out.mean() - real_out.mean()
 
 
+class RpGANLoss(HingeLoss):
+    """Relativistic pairing loss (Jolicoeur-Martineau 2018; R3GAN, Huang et al. 2024): no labels.
+
+    Real image i is paired with generated image i: D minimises softplus(D(G(z_i)) - D(x_i)), G the
+    mirror image softplus(D(x_i) - D(G(z_i))), so G's step needs D's outputs on a real batch too.
+    """
+
+    pairs_real = True
+
+    def d_loss(self, real_out, fake_out, real_target=None, fake_target=None) -> torch.Tensor:
+        return F.softplus(fake_out - real_out).mean()
+
+    def g_loss(self, fake_out, real_value=1.0, fake_value=0.0, real_out=None) -> torch.Tensor:
+        return F.softplus(real_out - fake_out).mean()
+
+
 def gradient_penalty(D: nn.Module, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
     """E[(||grad_x D(x)|| - 1)^2] at random points between real and generated images.
 
@@ -83,7 +99,10 @@ def gradient_penalty(D: nn.Module, real: torch.Tensor, fake: torch.Tensor) -> to
         return (grad.flatten(1).norm(dim=1) - 1).pow(2).mean()
 
 
-LOSSES = {"bce": BCELoss, "minimax": MinimaxLoss, "lsgan": LSGANLoss, "hinge": HingeLoss, "wgan_gp": WGANGPLoss}
+LOSSES = {
+    "bce": BCELoss, "minimax": MinimaxLoss, "lsgan": LSGANLoss, "hinge": HingeLoss, "wgan_gp": WGANGPLoss,
+    "rpgan": RpGANLoss,
+}  # fmt: skip
 
 
 def build_loss(cfg) -> BCELoss | LSGANLoss | HingeLoss:

@@ -13,6 +13,7 @@ from pathlib import Path
 from omegaconf import OmegaConf
 
 from gan_lab.errors import UserError
+from gan_lab.runs.lock import check_unlocked
 from gan_lab.runs.layout import checkpoints, is_run_dir, run_dir_of_checkpoint, saved_overrides
 
 # Keys a resumed run may change: how long and how it runs, not what it trains.
@@ -65,6 +66,7 @@ def hydra_arguments(flags: list[str], overrides: list[str], parsed) -> list[str]
     from gan_lab.runs.checkpoint import load_checkpoint
 
     run_dir, checkpoint = locate(str(resume.value()))
+    check_unlocked(run_dir)  # a second writer is refused before Hydra writes into the run
     saved = saved_overrides(run_dir)
     new = {o.key_or_group: line for o, line in zip(parsed, overrides) if o.key_or_group != "resume"}
     kept = [line for o, line in zip(parse_overrides(saved), saved) if o.key_or_group not in new and o.key_or_group != "resume"]

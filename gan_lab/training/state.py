@@ -1,7 +1,8 @@
 """What a checkpoint holds for the trainer: everything needed to continue a run exactly where it stopped.
 
 Weights, optimisers, EMA, every RNG (one per process under torchrun), the data order, the partial
-logging interval and the skipped-step count, so N + N steps with a resume in between equal 2N straight.
+logging interval, the skipped-step count, ADA's p and the lazy-penalty count, so N + N steps with a
+resume in between equal 2N straight.
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ def trainer_state(trainer, step: int) -> dict:
         "data": trainer.source.state_dict(),
         "interval": {"sums": trainer._sums.cpu(), "count": trainer._count},
         "skipped_steps": trainer.nonfinite.skipped_steps,
+        "augment": trainer.augment.state_dict(),  # ADA's p continues where it was
+        "reg": trainer.reg.state_dict(),  # lazy penalties fall on the same D steps
     }
 
 
@@ -54,7 +57,11 @@ def restore_trainer_state(trainer, payload: dict, path: Path) -> None:
         set_rng_state(ranks[world.rank])
     if "data" in payload:
         trainer.source.load_state_dict(payload["data"])
-    if "interval" in payload:
+    if "interval" in payload and payload["interval"]["sums"].shape == trainer._sums.shape:
         trainer._sums.copy_(payload["interval"]["sums"])
         trainer._count = int(payload["interval"]["count"])
     trainer.nonfinite.skipped_steps = int(payload.get("skipped_steps", 0))
+    if "augment" in payload:
+        trainer.augment.load_state_dict(payload["augment"])
+    if "reg" in payload:
+        trainer.reg.load_state_dict(payload["reg"])

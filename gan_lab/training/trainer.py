@@ -24,6 +24,7 @@ from torchvision.utils import save_image
 from gan_lab.config.validate import duration_seconds
 from gan_lab.data import to_unit_range
 from gan_lab.doctor.monitor import Doctor
+from gan_lab.doctor.overfitting import HoldoutProbe
 from gan_lab.errors import RunStopped
 from gan_lab.models import parameterised_layers
 from gan_lab.models.latent import sample_latent
@@ -32,6 +33,7 @@ from gan_lab.runs.layout import display_path, sample_grid, step_checkpoint, writ
 from gan_lab.runs.tensorboard import RunWriter, image_grid
 from gan_lab.training import distributed
 from gan_lab.training.compiled import compile_modules, first_compiled_step
+from gan_lab.training.augment import Augment
 from gan_lab.training.device import resolve_precision
 from gan_lab.training.distributed import SINGLE, World
 from gan_lab.training.ema import EMA
@@ -41,13 +43,14 @@ from gan_lab.training.nonfinite import NonFiniteGuard
 from gan_lab.training.optimizers import build_optimizers, clip_gradients, layer_grad_norms
 from gan_lab.training.periodic_eval import TrainingEval
 from gan_lab.training.progress import Progress
+from gan_lab.training.regularisers import Regulariser
 from gan_lab.training.signals import StopRequests
 from gan_lab.training.state import restore_trainer_state, trainer_state
 
 log = logging.getLogger(__name__)
 
 # What the loop sums on the device every step and logs as interval means.
-STAT_TAGS = ("loss/D", "loss/G", "prob/D_real", "prob/D_fake")
+STAT_TAGS = ("loss/D", "loss/G", "prob/D_real", "prob/D_fake", "augment/r_t")  # r_t: ADA's E[sign(D(x_real))]
 
 
 class Trainer:
@@ -70,6 +73,7 @@ class Trainer:
         self.opt_G, self.opt_D = build_optimizers(cfg.optim, self.G, self.D, device)
         self.loss = build_loss(cfg.loss)
         self.labels = LabelTricks.from_config(cfg.tricks)
+        self.augment, self.reg = Augment.from_config(cfg.get("augment")), Regulariser.from_config(cfg.get("reg"))
         self.ema = EMA(self.G, cfg.model.ema_decay) if cfg.model.ema_decay else None
         self.latent_dim, self.latent_dist = cfg.model.latent_dim, cfg.model.latent_dist
         self.g_layers, self.d_layers = parameterised_layers(self.G), parameterised_layers(self.D)
@@ -90,6 +94,7 @@ class Trainer:
         self.doctor = Doctor(cfg, run_dir, flipped=self.labels.real_value < self.labels.fake_value)
         self.doctor.check_models(self.G, self.D, cfg)
         # FID/KID etc. every trainer.eval_every steps (0: off) and checkpoints/best.pt (training/periodic_eval.py)
+        self.holdout = HoldoutProbe(source, device, self.memory_format)  # D overfits
         self.evaluator = TrainingEval(cfg, run_dir, device) if self.t.get("eval_every") and world.is_main else None
 
     # ----------------------------------------------------------------- the step
@@ -119,12 +124,13 @@ class Trainer:
             with record_function("gan_lab/D step"):
                 fake, real_out, fake_out, loss_D, finite = self._d_step(real, noise_std, record_norms and last_d_step, last_d_step)
         with record_function("gan_lab/G step"):
-            loss_G, finite_G = self._g_step(fake, noise_std, record_norms)
+            loss_G, finite_G = self._g_step(fake, noise_std, record_norms, real)
         finite = finite and finite_G
         if self.ema is not None and finite:
             self.ema.update(step)
 
-        stats = torch.stack([loss_D, loss_G, torch.sigmoid(real_out).mean(), torch.sigmoid(fake_out).mean()]).detach()
+        probs = [torch.sigmoid(real_out).mean(), torch.sigmoid(fake_out).mean(), torch.sign(real_out).mean() * self.labels.real_sign]
+        stats = torch.stack([loss_D, loss_G, *probs]).detach()
         if self.nonfinite.record(step, stats, finite, self.last_checkpoint):
             self._sums += stats
             self._count += 1
@@ -141,26 +147,32 @@ class Trainer:
         with self.autocast():
             with torch.set_grad_enabled(for_g_step):
                 fake = (self.G_train if for_g_step else self.G)(self.sample_latent(real.shape[0]))
-            real_out = self.D_train(self._with_instance_noise(real, noise_std)).float()
-            fake_out = self.D_train(self._with_instance_noise(fake.detach(), noise_std)).float()
+            seen_real = self.augment(self._with_instance_noise(real, noise_std))  # augment=: what D sees
+            seen_fake = self.augment(self._with_instance_noise(fake.detach(), noise_std))
+            real_out, fake_out = self.D_train(seen_real).float(), self.D_train(seen_fake).float()
         real_target, fake_target = self.labels.d_targets(real_out, fake_out) if self.loss.uses_labels else (None, None)
         loss_D = self.loss.d_loss(real_out, fake_out, real_target, fake_target)
         if self.loss.gp_weight:
             with self.autocast():
                 loss_D = loss_D + self.loss.gp_weight * gradient_penalty(self.D, real, fake.detach())
+        penalty = self.reg.penalty(self.D, seen_real, seen_fake)  # reg=r1|r1_r2, fp32, on lazy steps
+        loss_D = loss_D if penalty is None else loss_D + penalty
         finite = self._update("D", loss_D, record_norms)
         return fake, real_out, fake_out, loss_D, finite
 
-    def _g_step(self, fake: torch.Tensor, noise_std: float, record_norms: bool) -> tuple[torch.Tensor, bool]:
+    def _g_step(self, fake: torch.Tensor, noise_std: float, record_norms: bool, real: torch.Tensor):
         """One G update: make D call the generated batch real; D's weights need no gradients here.
 
-        D is called unwrapped: under torchrun only G's gradients are averaged in this step.
+        D is called unwrapped: under torchrun only G's gradients are averaged in this step. loss=rpgan pairs
+        each generated image with a real one, so D also scores `real` (no gradients needed there).
         """
         self.D.requires_grad_(False)
         try:
             with self.autocast():
-                gen_out = self.D_for_G(self._with_instance_noise(fake, noise_std)).float()
-            loss_G = self.loss.g_loss(gen_out, self.labels.real_value, self.labels.fake_value)
+                gen_out = self.D_for_G(self.augment(self._with_instance_noise(fake, noise_std))).float()
+                with torch.no_grad():
+                    paired = [self.D_for_G(self.augment(real)).float()] if hasattr(self.loss, "pairs_real") else []
+            loss_G = self.loss.g_loss(gen_out, self.labels.real_value, self.labels.fake_value, *paired)
             finite = self._update("G", loss_G, record_norms)
         finally:  # a failed (compiling) G step must not leave D frozen for the eager retry
             self.D.requires_grad_(True)
@@ -294,13 +306,13 @@ class Trainer:
         first = self.nonfinite.first.view(1).to(self._sums.dtype)
         *means, first_nonfinite = torch.cat([self.interval_means(), first]).tolist()
         norms = {net: values.tolist() for net, values in self._norms.items()}
-        means = dict(zip(STAT_TAGS, means))
+        means = dict(zip(STAT_TAGS, means), **self.holdout.measure(self.D, self.autocast))  # doctor/holdout_gap
         if self.world.is_main:
             self.doctor.observe(step, means, norms)  # host values only: no extra sync
         self.nonfinite.check(int(first_nonfinite), means, self.last_checkpoint)
         self._sums.zero_()
         self._count = 0
-        values = dict(means)
+        values = dict(means, **self.augment.adjust(means["augment/r_t"], self._interval_images))
         values["lr/G"] = self.opt_G.param_groups[0]["lr"]
         values["lr/D"] = self.opt_D.param_groups[0]["lr"]
         values["perf/img_per_s"] = img_per_s

@@ -93,6 +93,7 @@ def test_evaluate_writes_metrics_json_and_tensorboard_and_leaves_the_summary(tin
     for key in ("fid", "kid", "kid_std", "checkerboard", "diversity"):
         assert math.isfinite(first[key]) and first[key] >= 0, key
     assert "inception_score" not in first  # needs Inception's class logits
+    assert 0 <= first["precision"] <= 1 and 0 <= first["recall"] <= 1  # Kynkaanniemi et al., torch-fidelity
     scalars = read_scalars(run)
     assert scalars["eval/fid"] == [(4, pytest.approx(first["fid"], rel=1e-5))]
     assert (run / "summary.json").read_text() == summary  # the trainer's record stays the trainer's
