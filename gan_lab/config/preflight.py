@@ -7,7 +7,6 @@ output directory that cannot be written, a fresh run aimed at another run's dire
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from hydra.core.override_parser.overrides_parser import OverridesParser
@@ -15,6 +14,7 @@ from hydra.core.override_parser.types import Override, OverrideType
 from hydra.errors import OverrideParseException
 
 from gan_lab.config.packaged import config_dir, config_groups, group_options
+from gan_lab.config.creatable import creatable_problem
 from gan_lab.errors import UserError, did_you_mean
 from gan_lab.runs.layout import checkpoints
 
@@ -131,20 +131,23 @@ def _flat_keys(node, prefix: str = "") -> list[str]:
     return keys
 
 
-def check_output_dir(parsed: list[Override], multirun: bool) -> None:
-    """The run (or sweep) directory must be creatable before Hydra writes its config there."""
+def check_output_dir(parsed: list[Override], multirun: bool) -> Path:
+    """The run (or sweep) directory must be creatable before Hydra writes its config there.
+
+    Returns the nearest folder of its path that exists now: what a refused run's clean-up stops at.
+    """
     key = "hydra.sweep.dir" if multirun else "hydra.run.dir"
     given = next((o for o in parsed if o.key_or_group == key), None)
     text = str(given.value()) if given is not None else "outputs"
     literal = Path(text.split("${", 1)[0] or ".")
-    ancestor = literal if literal.is_absolute() else Path.cwd() / literal
-    while not ancestor.exists():
-        ancestor = ancestor.parent
-    name = key if given is not None else "the outputs folder"
-    if not ancestor.is_dir():
-        raise UserError(f"{name} {text} cannot be created: {ancestor} is a file, not a folder; choose another path")
-    if not os.access(ancestor, os.W_OK | os.X_OK):
-        raise UserError(f"{name} {text} cannot be written: no write permission in {ancestor}; choose another path")
+    target = literal if literal.is_absolute() else Path.cwd() / literal
+    problem = creatable_problem(target)
+    if problem:
+        name = key if given is not None else "the outputs folder"
+        raise UserError(f"{name} {text} {problem}")
+    while not target.exists():
+        target = target.parent
+    return target
 
 
 def check_fresh_run_dir(parsed: list[Override]) -> None:
