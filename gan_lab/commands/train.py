@@ -127,17 +127,19 @@ def hydra_arguments(args: list[str]) -> list[str]:
     preflight.check_group_choices(parsed)
     if any(flag in ("--help", "-h", "--hydra-help", "--info", "-i", "--cfg", "-c") for flag in flags):
         return args  # nothing runs: Hydra prints what was asked
-    preflight.check_keys(parsed)
     multirun = any(flag in ("-m", "--multirun") for flag in flags)
     world = distributed.world_from_env()
     if multirun and world.size > 1:
         raise UserError("torchrun runs one training over several processes; drop -m (a sweep launcher spreads jobs over GPUs)")
     EXISTED_BEFORE[:] = [preflight.check_output_dir(parsed, multirun)]
     resuming = any(o.key_or_group == "resume" and o.value() is not None for o in parsed)
-    if not multirun and not resuming:
+    if multirun or resuming:
+        preflight.check_keys(parsed)
+    else:
         # A single run's bad value fails here, before Hydra makes a run directory for it; a sweep's
         # bad combination fails in its own job and the sweep goes on.
-        composed = preflight.compose_config(overrides)
+        preflight.check_literal_values(parsed)
+        composed = preflight.compose_checked(overrides, parsed)
         validate_config(composed)
         given = next((o for o in parsed if o.key_or_group == "hydra.run.dir"), None)
         if given is not None:

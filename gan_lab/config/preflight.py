@@ -122,6 +122,30 @@ def compose_config(overrides: list[str]):
         raise UserError(" ".join(str(error).split())) from None
 
 
+def check_literal_values(parsed: list[Override]) -> None:
+    """Plain `key=value` overrides of keys every config has, against their schema rule, before composing.
+
+    The value given on the command line is the value the run gets, so a bad one is refused in
+    milliseconds; interpolations, sweeps and the keys of one group option wait for the composed config.
+    """
+    from gan_lab.config.schema import COMMON, GROUPS_FIRST
+
+    plain = [o for o in parsed if o.type == OverrideType.CHANGE and not o.is_sweep_override() and o.key_or_group in COMMON]
+    for o in sorted(plain, key=lambda o: o.key_or_group.split(".")[0] not in GROUPS_FIRST):
+        value = o.value()
+        if not (isinstance(value, str) and "${" in value):
+            COMMON[o.key_or_group].check(o.key_or_group, value)
+
+
+def compose_checked(overrides: list[str], parsed: list[Override]):
+    """compose_config, with check_keys' did-you-mean when a key does not exist: one compose when all is well."""
+    try:
+        return compose_config(overrides)
+    except UserError:
+        check_keys(parsed)
+        raise
+
+
 def _flat_keys(node, prefix: str = "") -> list[str]:
     if not isinstance(node, dict):
         return [prefix] if prefix else []

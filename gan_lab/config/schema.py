@@ -49,6 +49,8 @@ from gan_lab.config.rules import (  # noqa: F401  (duration_seconds, shown: re-e
     shown,
 )
 
+GROUPS_FIRST = ("trainer",)  # checked first: tricks.instance_noise_steps follows trainer.steps, so a bad steps is named as such
+
 # --- the table ---------------------------------------------------------------------------------------
 PROBABILITY = Float(0, 1)
 DROPOUT = Float(0, 1, high_open=True)

@@ -10,10 +10,9 @@ from omegaconf import DictConfig, ListConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
 from gan_lab.config.choices import IMAGE_SIZES, LABEL_LOSSES
-from gan_lab.config.schema import duration_seconds, rules_for, shown  # noqa: F401  (duration_seconds: trainer)
+from gan_lab.config.schema import GROUPS_FIRST, duration_seconds, rules_for, shown  # noqa: F401  (duration_seconds: trainer)
 from gan_lab.errors import UserError
 
-GROUPS_FIRST = ("trainer",)  # tricks.instance_noise_steps follows trainer.steps: a bad steps is named as such
 
 
 def validate_config(cfg: DictConfig) -> None:
