@@ -123,18 +123,19 @@ def compose_config(overrides: list[str]):
 
 
 def check_literal_values(parsed: list[Override]) -> None:
-    """Plain `key=value` overrides of keys every config has, against their schema rule, before composing.
+    """Plain `key=value` overrides against their schema rule, before composing, where the rule is the same
+    for every group option (config/schema.py rule_of_any_option).
 
     The value given on the command line is the value the run gets, so a bad one is refused in
-    milliseconds; interpolations, sweeps and the keys of one group option wait for the composed config.
+    milliseconds; interpolations, sweeps and keys whose rule depends on the option wait for the composed config.
     """
-    from gan_lab.config.schema import COMMON, GROUPS_FIRST
+    from gan_lab.config.schema import GROUPS_FIRST, rule_of_any_option
 
-    plain = [o for o in parsed if o.type == OverrideType.CHANGE and not o.is_sweep_override() and o.key_or_group in COMMON]
+    plain = [o for o in parsed if o.type == OverrideType.CHANGE and not o.is_sweep_override()]
     for o in sorted(plain, key=lambda o: o.key_or_group.split(".")[0] not in GROUPS_FIRST):
-        value = o.value()
-        if not (isinstance(value, str) and "${" in value):
-            COMMON[o.key_or_group].check(o.key_or_group, value)
+        rule, value = rule_of_any_option(o.key_or_group), o.value()
+        if rule is not None and not (isinstance(value, str) and "${" in value):
+            rule.check(o.key_or_group, value)
 
 
 def compose_checked(overrides: list[str], parsed: list[Override]):

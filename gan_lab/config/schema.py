@@ -224,6 +224,17 @@ def rules_for(names: dict[str, str]) -> dict[str, Rule]:
     return rules
 
 
+def rule_of_any_option(key: str) -> Rule | None:
+    """The key's rule whatever the group options, or None when options differ (or no option has the key).
+
+    A value refused by it is wrong for every composition, so it can be refused before composing.
+    """
+    if key in COMMON:
+        return COMMON[key]
+    found = {rules[key] for by_name in BY_OPTION.values() for rules in by_name.values() if key in rules}
+    return found.pop() if len(found) == 1 else None
+
+
 def all_keys() -> list[str]:
     """Every key any composition can have (for completion and docs)."""
     keys = set(COMMON)

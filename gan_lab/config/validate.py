@@ -22,7 +22,7 @@ def validate_config(cfg: DictConfig) -> None:
     if missing:
         key = sorted(missing)[0]
         raise UserError(f"{key} is required for dataset={cfg.dataset.name}: add {key}=<value> to the command")
-    check_values(values, {g: values.get(f"{g}.name") for g in ("dataset", "model", "loss", "optim")})
+    check_values(values, {g: values.get(f"{g}.name") for g in ("dataset", "model", "loss", "optim")}, _interpolated(cfg))
     _check_model_and_image_size(cfg.model, cfg.dataset.image_size)
     _check_deterministic(cfg.trainer, cfg.model)
     _check_tricks(cfg.loss, cfg.tricks)
@@ -50,10 +50,19 @@ def _leaves(node, prefix: str = ""):
         yield prefix, node
 
 
-def check_values(values: dict[str, object], names: dict[str, str]) -> None:
-    """Each value against its schema rule (trainer first); keys without a rule (added with +key=) pass."""
+def _interpolated(cfg: DictConfig) -> set[str]:
+    """Keys whose value follows another key (optim.d_steps: ${loss.critic_steps})."""
+    raw = OmegaConf.to_container(cfg, resolve=False)
+    return {key for key, text in _leaves(raw) if isinstance(text, str) and "${" in text}
+
+
+def check_values(values: dict[str, object], names: dict[str, str], followers: set[str] = frozenset()) -> None:
+    """Each value against its schema rule; keys without a rule (added with +key=) pass.
+
+    The trainer goes first and keys that follow another key go last, so a bad value is named where it was given.
+    """
     rules = rules_for(names)
-    ordered = sorted(rules, key=lambda k: k.split(".")[0] not in GROUPS_FIRST)
+    ordered = sorted(rules, key=lambda k: (k in followers, k.split(".")[0] not in GROUPS_FIRST))
     for key in ordered:
         if key in values:
             rules[key].check(key, values[key])
