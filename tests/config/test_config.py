@@ -135,3 +135,15 @@ def test_registries_match_the_names_validation_allows():
     assert sorted(DATASETS) == sorted(DATASET_NAMES)
     assert sorted(MODELS) == sorted(MODEL_NAMES)
     assert sorted(LOSSES) == sorted(LOSS_NAMES)
+
+
+@pytest.mark.parametrize("group,option", all_choices())
+def test_every_key_of_every_option_has_a_schema_rule(group, option):
+    """The schema is the single source of truth: a key added to conf/ without a rule fails here."""
+    from gan_lab.config.schema import rules_for
+    from gan_lab.config.validate import _leaves
+
+    cfg = compose_train([f"{group}={option}", *EXTRA.get(option, [])])
+    names = {g: cfg[g].name for g in ("dataset", "model", "loss", "optim")}
+    keys = {key for key, _ in _leaves(OmegaConf.to_container(cfg, resolve=False))}
+    assert keys - set(rules_for(names)) == set()
