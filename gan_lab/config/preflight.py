@@ -7,6 +7,7 @@ output directory that cannot be written, a fresh run aimed at another run's dire
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from hydra.core.override_parser.overrides_parser import OverridesParser
@@ -129,13 +130,28 @@ def check_literal_values(parsed: list[Override]) -> None:
     The value given on the command line is the value the run gets, so a bad one is refused in
     milliseconds; interpolations, sweeps and keys whose rule depends on the option wait for the composed config.
     """
-    from gan_lab.config.schema import GROUPS_FIRST, rule_of_any_option
+    from gan_lab.config.schema import GROUPS_FIRST, all_keys, rule_of_any_option
 
     plain = [o for o in parsed if o.type == OverrideType.CHANGE and not o.is_sweep_override()]
+    added = [o.key_or_group for o in parsed if o.type == OverrideType.ADD]
+    known = [*all_keys(), *added]
     for o in sorted(plain, key=lambda o: o.key_or_group.split(".")[0] not in GROUPS_FIRST):
         rule, value = rule_of_any_option(o.key_or_group), o.value()
-        if rule is not None and not (isinstance(value, str) and "${" in value):
+        if isinstance(value, str) and "${" in value:
+            _check_interpolation(o.key_or_group, value, known)
+        elif rule is not None:
             rule.check(o.key_or_group, value)
+
+
+_KEY_REFERENCE = re.compile(r"\$\{([A-Za-z_][\w.]*)\}")  # ${model.filters}; not ${now:...}, ${.sibling}
+
+
+def _check_interpolation(key: str, value: str, known: list[str]) -> None:
+    """A `${other.key}` in a value must name a key (or a node) that exists."""
+    for name in _KEY_REFERENCE.findall(value):
+        if name.split(".")[0] == "hydra" or any(k == name or k.startswith(name + ".") for k in known):
+            continue
+        raise UserError(f"{key}={value} cannot be resolved: Interpolation key '{name}' not found; use a value or ${{<existing key>}}")
 
 
 def compose_checked(overrides: list[str], parsed: list[Override]):

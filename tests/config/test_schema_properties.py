@@ -40,21 +40,6 @@ DRAWS = settings(max_examples=CASES_PER_KEY, derandomize=True, database=None, de
                  suppress_health_check=list(HealthCheck))  # fixed seed, no example database: the same cases every run
 COVERAGE: dict[str, Counter] = defaultdict(Counter)  # key -> class of bad value -> cases (printed by conftest)
 
-# The group option that brings a key of one option into the composed config (schema.BY_OPTION).
-OPTION_OVERRIDES = {
-    ("dataset", "shapes"): ["dataset=shapes"],
-    ("dataset", "image_folder"): ["dataset=image_folder"],
-    ("dataset", "mnist"): ["dataset=mnist"],
-    ("dataset", "cifar10"): ["dataset=cifar10"],
-    ("model", "dcgan"): ["model=dcgan"],
-    ("model", "resnet"): ["model=resnet"],
-    ("model", "dlwp"): ["model=dlwp"],
-    ("model", "mlp"): ["model=mlp"],
-    ("loss", "wgan_gp"): ["loss=wgan_gp"],
-    ("optim", "adam"): ["optim=adam"],
-    ("optim", "rmsprop"): ["optim=rmsprop"],
-    ("optim", "sgd"): ["optim=sgd"],
-}
 BASE_EXTRA = {"dataset=image_folder": ["dataset.path=images"]}  # a required key, when it is not the one tested
 
 
@@ -63,7 +48,7 @@ def keys_and_rules() -> list[tuple[str, list[str], Rule]]:
     found = [(key, [], rule) for key, rule in schema.COMMON.items()]
     for group, by_name in schema.BY_OPTION.items():
         for name, rules in by_name.items():
-            base = OPTION_OVERRIDES[(group, name)]
+            base = [f"{group}={name}"]  # the option of that name (conf/<group>/<name>.yaml)
             found += [(key, base, rule) for key, rule in rules.items() if key not in schema.COMMON]
     return found
 
@@ -74,13 +59,12 @@ KEYS = keys_and_rules()
 WORDS = st.from_regex(r"[a-z]{3,9}", fullmatch=True).filter(
     lambda w: w not in ("nan", "inf", "null", "none", "true", "false", "auto", "cpu", "cuda")
 )
-NAN_INF = st.sampled_from(["nan", "inf", "-inf", "NaN", "+inf"]).map(lambda t: ("nan/inf", t))
-MISSING = st.from_regex(r"nope_[a-z]{3,6}", fullmatch=True).map(lambda n: ("missing interpolation", "${" + n + "}"))
-EMPTY = st.sampled_from(["''", "[]"]).map(lambda t: ("empty", t))
-BOOLS = st.sampled_from(["true", "false"]).map(lambda t: ("wrong type", t))
-TEXT = WORDS.map(lambda w: ("wrong type", w))
-LISTS = st.lists(st.integers(1, 9), min_size=1, max_size=3).map(lambda v: ("wrong type", "[" + ",".join(map(str, v)) + "]"))
-HUGE = st.integers(INT64_LIMIT, 2**90).map(lambda v: ("huge", str(v)))
+NAN_INF = st.sampled_from(["nan", "inf", "-inf", "NaN", "+inf"])
+MISSING = st.from_regex(r"nope_[a-z]{3,6}", fullmatch=True).map(lambda n: "${" + n + "}")
+EMPTY = st.sampled_from(["''", "[]"])
+BOOLS = st.sampled_from(["true", "false"])
+LISTS = st.lists(st.integers(1, 9), min_size=1, max_size=3).map(lambda v: "[" + ",".join(map(str, v)) + "]")
+HUGE = st.integers(INT64_LIMIT, 2**90).map(str)
 
 
 def _number(value: float) -> str:
@@ -88,50 +72,67 @@ def _number(value: float) -> str:
 
 
 def hostile(rule: Rule) -> st.SearchStrategy[tuple[str, str]]:
-    """Bad values for one rule, labelled by class; only classes that this rule must refuse."""
-    common = [MISSING, BOOLS, TEXT]
+    """Bad values for one rule, labelled by class: one strategy per class that this rule must refuse."""
+    return st.one_of(*[strategy.map(lambda text, kind=kind: (kind, text)) for kind, strategy in classes(rule).items()])
+
+
+def classes(rule: Rule) -> dict[str, st.SearchStrategy[str]]:
+    """class of bad value -> a strategy of override texts of that class, for the classes the rule refuses."""
+    found = {"missing interpolation": MISSING, "nan/inf": NAN_INF}
     if isinstance(rule, Int):
-        below = st.integers(-1000, rule.low - 1).map(lambda v: ("out of range", str(v)))
-        above = [st.integers(rule.high + 1, rule.high + 1000).map(lambda v: ("out of range", str(v)))] if rule.high else []
-        floats = st.integers(max(rule.low, 0), 1000).map(lambda v: ("float for integer", f"{v}.{5 if v % 2 else 0}"))
-        return st.one_of(NAN_INF, floats, below, *above, HUGE, EMPTY, LISTS, *common)
-    if isinstance(rule, Float):
+        found["float for integer"] = st.integers(max(rule.low, 0), 1000).map(lambda v: f"{v}.{5 if v % 2 else 0}")
+        below = [st.integers(-1000, rule.low - 1).map(str)]
+        found["out of range"] = st.one_of(*below, *([st.integers(rule.high + 1, rule.high + 1000).map(str)] if rule.high else []))
+        found["huge"] = HUGE
+        found["empty"] = EMPTY
+        found["wrong type"] = st.one_of(WORDS, BOOLS, LISTS)
+    elif isinstance(rule, Float):
         outside = []
         if rule.low is not None:
-            edge = [rule.low] if rule.low_open else []
-            outside.append(st.one_of(st.floats(-1e6, rule.low, exclude_max=True), st.sampled_from(edge or [rule.low - 1]))
-                           .map(lambda v: ("out of range", _number(v))))  # fmt: skip
+            edge = [rule.low] if rule.low_open else [rule.low - 1]
+            outside.append(st.one_of(st.floats(-1e6, rule.low, exclude_max=True), st.sampled_from(edge)).map(_number))
         if rule.high is not None:
-            edge = [rule.high] if rule.high_open else []
-            outside.append(st.one_of(st.floats(rule.high, 1e6, exclude_min=True), st.sampled_from(edge or [rule.high + 1]))
-                           .map(lambda v: ("out of range", _number(v))))  # fmt: skip
-        return st.one_of(NAN_INF, *outside, st.just(("huge", "1e400")), EMPTY, LISTS, *common)
-    if isinstance(rule, Choice):
-        numeric = all(isinstance(v, int) for v in rule.values)
-        extra = [st.sampled_from(rule.values).map(lambda v: ("float for integer", f"{v}.0")),
-                 st.integers(max(rule.values) + 1, 10**6).map(lambda v: ("out of range", str(v)))] if numeric else [
-                 st.integers(-5, 99).map(lambda v: ("wrong type", str(v)))]  # fmt: skip
-        words = TEXT.filter(lambda c: c[1] not in map(str, rule.values))
-        return st.one_of(NAN_INF, *extra, words, EMPTY, LISTS, MISSING, BOOLS)
-    if isinstance(rule, Bool):
-        return st.one_of(NAN_INF, st.integers(0, 9).map(lambda v: ("wrong type", str(v))), TEXT, EMPTY, LISTS, MISSING)
-    if isinstance(rule, (Text, Features)):
-        numbers = st.integers(0, 999).map(lambda v: ("wrong type", str(v)))
-        words = [TEXT] if isinstance(rule, Features) or getattr(rule, "pattern", "") else []  # text a pattern refuses
-        return st.one_of(numbers, NAN_INF, st.just(("empty", "''")), LISTS, BOOLS, MISSING, *words)
-    if isinstance(rule, IntList):
-        bad_items = st.sampled_from(["[0]", "[-3]", "[1.5]", "[x]", "[nan]", f"[{INT64_LIMIT}]"]).map(lambda t: ("out of range", t))
-        return st.one_of(bad_items, NAN_INF, st.integers(1, 99).map(lambda v: ("wrong type", str(v))), TEXT, BOOLS, MISSING)
-    if isinstance(rule, NumberPair):
-        pairs = st.sampled_from(["[0.5]", "[nan,0.5]", "[0.2,inf]", "[2,3]", "[-1,0.5]", "[0.1,0.2,0.3]"])
-        return st.one_of(pairs.map(lambda t: ("out of range", t)), NAN_INF, TEXT, st.just(("empty", "[]")), MISSING)
-    if isinstance(rule, Duration):
-        return st.one_of(NAN_INF, st.integers(-99, 0).map(lambda v: ("out of range", str(v))), TEXT, LISTS, BOOLS, MISSING)
-    if isinstance(rule, (Classes, ChoiceList)):
-        items = st.sampled_from(["[-1]", "[1.5]", "[nan]", "[[1]]"] + (["[bogus]"] if isinstance(rule, ChoiceList) else []))
-        return st.one_of(items.map(lambda t: ("out of range", t)), st.just(("empty", "[]")), NAN_INF,
-                         st.integers(0, 9).map(lambda v: ("wrong type", str(v))), BOOLS, MISSING)  # fmt: skip
-    raise AssertionError(f"no hostile strategy for {type(rule).__name__}: add one")
+            edge = [rule.high] if rule.high_open else [rule.high + 1]
+            outside.append(st.one_of(st.floats(rule.high, 1e6, exclude_min=True), st.sampled_from(edge)).map(_number))
+        found["out of range"] = st.one_of(*outside)
+        found["huge"] = st.sampled_from(["1e400", "-1e400", "1e999"])
+        found["empty"] = EMPTY
+        found["wrong type"] = st.one_of(WORDS, BOOLS, LISTS)
+    elif isinstance(rule, Choice):
+        if all(isinstance(v, int) for v in rule.values):
+            found["float for integer"] = st.sampled_from(rule.values).map(lambda v: f"{v}.0")
+            found["out of range"] = st.integers(max(rule.values) + 1, 10**6).map(str)
+        found["wrong type"] = st.one_of(WORDS.filter(lambda w: w not in map(str, rule.values)), BOOLS, LISTS,
+                                        *([] if all(isinstance(v, int) for v in rule.values) else [st.integers(-5, 99).map(str)]))  # fmt: skip
+        found["empty"] = EMPTY
+    elif isinstance(rule, Bool):
+        found["wrong type"] = st.one_of(st.integers(0, 9).map(str), WORDS, LISTS)
+        found["empty"] = EMPTY
+    elif isinstance(rule, (Text, Features)):
+        words = [WORDS] if isinstance(rule, Features) or getattr(rule, "pattern", "") else []  # text the rule refuses
+        found["wrong type"] = st.one_of(st.integers(0, 999).map(str), LISTS, BOOLS, *words)
+        found["empty"] = st.just("''")
+    elif isinstance(rule, IntList):
+        found["out of range"] = st.sampled_from(["[0]", "[-3]", f"[{INT64_LIMIT}]"])
+        found["float for integer"] = st.sampled_from(["[1.5]", "[2.0]", "[64.0,32]"])
+        found["wrong type"] = st.one_of(st.integers(1, 99).map(str), WORDS, BOOLS, st.just("[x]"))
+    elif isinstance(rule, NumberPair):
+        found["out of range"] = st.sampled_from(["[2,3]", "[-1,0.5]", "[0.5,1.5]"])
+        found["wrong type"] = st.one_of(st.sampled_from(["[0.5]", "[0.1,0.2,0.3]", "[a,b]"]), WORDS, st.integers(0, 9).map(str))
+        found["nan/inf"] = st.sampled_from(["nan", "[nan,0.5]", "[0.2,inf]"])
+        found["empty"] = st.just("[]")
+    elif isinstance(rule, Duration):
+        found["out of range"] = st.integers(-99, 0).map(str)
+        found["wrong type"] = st.one_of(WORDS, LISTS, BOOLS)
+        found["empty"] = st.just("''")
+    elif isinstance(rule, (Classes, ChoiceList)):
+        found["out of range"] = st.sampled_from(["[-1]", "[[1]]"] + (["[bogus]"] if isinstance(rule, ChoiceList) else []))
+        found["float for integer"] = st.just("[1.5]")
+        found["wrong type"] = st.one_of(st.integers(0, 9).map(str), BOOLS)
+        found["empty"] = st.just("[]")
+    else:
+        raise AssertionError(f"no hostile strategy for {type(rule).__name__}: add one")
+    return found
 
 
 # --- the property ------------------------------------------------------------------------------------
