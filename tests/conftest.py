@@ -117,3 +117,22 @@ def tiny_run(tmp_path_factory) -> Path:
     run_dir = tmp_path_factory.mktemp("tiny") / "run"
     train_tiny(run_dir)
     return run_dir
+
+
+def pytest_terminal_summary(terminalreporter):
+    """The schema property test's coverage: cases per key and per class of bad value (when it ran)."""
+    module = sys.modules.get("test_schema_properties") or sys.modules.get("config.test_schema_properties")
+    coverage = getattr(module, "COVERAGE", None)
+    if not coverage:
+        return
+    per_key = {key: sum(kinds.values()) for key, kinds in coverage.items()}
+    classes: dict[str, int] = {}
+    for kinds in coverage.values():
+        for kind, count in kinds.items():
+            classes[kind] = classes.get(kind, 0) + count
+    fewest = min(per_key, key=per_key.get)
+    terminalreporter.write_sep("-", "schema property test coverage")
+    terminalreporter.write_line(
+        f"{len(per_key)} keys and options, {sum(per_key.values())} hostile cases; fewest: {per_key[fewest]} ({fewest})"
+    )
+    terminalreporter.write_line("by class: " + ", ".join(f"{kind} {n}" for kind, n in sorted(classes.items())))

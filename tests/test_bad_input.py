@@ -7,6 +7,7 @@ Each case runs the real CLI in a subprocess. `{tmp}` in an argument is the case'
 from __future__ import annotations
 
 import shutil
+import socket
 import struct
 import zlib
 from pathlib import Path
@@ -64,6 +65,14 @@ def _prepare(kind: str, tmp: Path, run: Path | None) -> None:
             checkpoint.write_bytes(b"hello")
     elif kind == "plain_dir":
         (tmp / "plain").mkdir()
+    elif kind == "one_image":
+        _images(tmp / "images", good=1)
+    elif kind == "text_files":
+        (tmp / "images").mkdir()
+        (tmp / "images" / "notes.txt").write_text("not an image")
+    elif kind == "bad_diagnoses":
+        shutil.copytree(run, tmp / "run")
+        (tmp / "run" / "diagnoses.json").write_text('{"checks": {}, "static": [], "events": [3, 4]}')
 
 
 # (id, files to prepare, arguments after `train`, exit code, fragments the one stderr line must hold)
@@ -89,7 +98,18 @@ CASES = [
     ("smooth_and_soft", None, ["tricks.smooth=0.9", "tricks.soft_real=[0.9,1.0]"], 2, ["tricks.smooth and tricks.soft_real"]),
     ("unknown_cifar_class", None, ["dataset=cifar10", "dataset.classes=[forg]"], 2, ["'forg' is not a class", "did you mean frog?", "airplane"]),
     ("unknown_device", None, ["trainer.device=tpu", *TINY[:-1]], 2, ["trainer.device=tpu is not a device", "auto, cpu, cuda or cuda:N"]),
+    ("missing_interpolation", None, ["model.filters=${oops}"], 2, ["model.filters=${oops} cannot be resolved", "oops"]),
+    ("float_for_integer", None, ["dataset.channels=3.0"], 2, ["dataset.channels=3.0 is not allowed", "1, 3"]),
+    ("nan_dropout", None, ["model.d_dropout=nan"], 2, ["model.d_dropout=nan must be a number in [0, 1)"]),
+    ("inf_lr", None, ["optim.lr_G=inf"], 2, ["optim.lr_G=inf must be a number > 0"]),
+    ("inf_instance_noise", None, ["tricks.instance_noise=inf"], 2, ["tricks.instance_noise=inf must be a number >= 0"]),
+    ("nan_real_label", None, ["tricks.real_label=nan"], 2, ["tricks.real_label=nan must be a number >= 0"]),
+    ("huge_seed", None, ["trainer.seed=99999999999999999999"], 2, ["trainer.seed=99999999999999999999", "below 2**63"]),
+    ("huge_filters", None, ["model.filters=100000"], 2, ["the models need about", "lower model.filters"]),
     # paths and data files
+    ("run_dir_on_proc", None, ["hydra.run.dir=/proc/gan-lab-test/run"], 2, ["cannot be created", "/proc does not take new folders"]),
+    ("folder_of_text_files", "text_files", FOLDER, 2, ["holds no images"]),
+    ("one_image_batch_one", "one_image", [*FOLDER, "trainer.batch_size=1"], 2, ["the dataset holds 1 image", "at least 2"]),
     ("folder_without_path", None, ["dataset=image_folder"], 2, ["dataset.path is required for dataset=image_folder", "add dataset.path=<value>"]),
     ("folder_missing", None, ["dataset=image_folder", "dataset.path={tmp}/nowhere", *TINY[2:]], 2, ["dataset.path={tmp}/nowhere does not exist", "a folder of images"]),
     ("folder_is_a_file", "a_file", ["dataset=image_folder", "dataset.path={tmp}/afile", *TINY[2:]], 2, ["is not a folder"]),
@@ -131,9 +151,51 @@ def test_bad_input_gets_one_line(name, files, args, code, fragments, tmp_path, t
     assert len(errors) == 1, result.stderr
     for fragment in fragments:
         assert fragment.replace("{tmp}", str(tmp_path)) in errors[0], errors[0]
-    # Nothing already there was lost (a failed run may add its own directory, never remove one).
-    after = set(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
-    assert set(before) <= after
+    # Nothing was written and nothing already there was lost: not even Hydra's .hydra/ and train.log.
+    after = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
+    assert after == before
+
+
+# The other commands: (id, files to prepare, command and arguments, the fragments of its one error line)
+OTHER_CASES = [
+    ("generate_out_under_a_file", "run", ["generate", "{tmp}/run", "out={tmp}/run/summary.json/x.npz"], ["out=", "is a file, not a folder"]),
+    ("generate_out_not_npz", "run", ["generate", "{tmp}/run", "out={tmp}/x.png"], ["must be a file ending in .npz"]),
+    ("generate_huge_seed", "run", ["generate", "{tmp}/run", "seed=99999999999999999999"], ["seed=99999999999999999999", "below 2**63"]),
+    ("generate_float_n", "run", ["generate", "{tmp}/run", "n=4.5"], ["n=4.5 must be an integer >= 1"]),
+    ("interpolate_nan_fps", "run", ["interpolate", "{tmp}/run", "fps=nan"], ["fps=nan must be a number in [0.1, 60]"]),
+    ("interpolate_inf_jitter", "run", ["interpolate", "{tmp}/run", "jitter=inf"], ["jitter=inf must be a number in [0, 10]"]),
+    ("interpolate_out_on_proc", "run", ["interpolate", "{tmp}/run", "out=/proc/gan-lab-test"], ["out=/proc/gan-lab-test cannot be created"]),
+    ("evaluate_nan_samples", "run", ["evaluate", "{tmp}/run", "metrics.num_samples=nan"], ["metrics.num_samples=nan"]),
+    ("doctor_wrong_shape", "bad_diagnoses", ["doctor", "{tmp}/run", "--no-plot"], ["is not a diagnoses file", "events is not a list of objects"]),
+    ("board_port_out_of_range", "run", ["board", "{tmp}/run", "--port", "99999"], ["--port 99999 is not a port", "1-65535"]),
+]
+
+
+@pytest.mark.parametrize("name,files,args,fragments", OTHER_CASES, ids=[case[0] for case in OTHER_CASES])
+def test_other_commands_refuse_bad_input_in_one_line(name, files, args, fragments, tmp_path, tiny_run):
+    _prepare(files, tmp_path, tiny_run)
+    args = [arg.replace("{tmp}", str(tmp_path)) for arg in args]
+    before = {p.relative_to(tmp_path): p.stat().st_mtime_ns for p in tmp_path.rglob("*") if p.is_file()}
+    result = run_cli(*args, cwd=tmp_path)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
+    assert len(errors) == 1, result.stderr
+    for fragment in fragments:
+        assert fragment in errors[0], errors[0]
+    after = {p.relative_to(tmp_path): p.stat().st_mtime_ns for p in tmp_path.rglob("*") if p.is_file()}
+    assert after == before  # nothing written, nothing changed
+
+
+def test_board_on_a_busy_port_says_so(tmp_path, tiny_run):
+    with socket.socket() as taken:
+        taken.bind(("localhost", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = run_cli("board", str(tiny_run), "--port", str(port), cwd=tmp_path)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
+    assert len(errors) == 1 and f"localhost:{port}" in errors[0] and "choose another --port" in errors[0], result.stderr
 
 
 def test_full_traceback_on_request(tmp_path):

@@ -18,11 +18,18 @@ def main(args: list[str]) -> int:
     if not logdir.is_dir():
         report_and_exit(UserError(f"{logdir} is not a folder; give a run or sweep directory, or outputs/"))
 
+    if not 0 <= opts.port <= 65535:
+        report_and_exit(UserError(f"--port {opts.port} is not a port; use 1-65535, or 0 for a free one"))
+
     from tensorboard import program
 
     board = program.TensorBoard()
     board.configure(argv=[None, "--logdir", str(logdir), "--port", str(opts.port), "--host", opts.host])
-    url = board.launch()
+    try:
+        url = board.launch()
+    except program.TensorBoardServerException as error:  # port in use, host that cannot be bound
+        report_and_exit(UserError(f"TensorBoard cannot start on {opts.host}:{opts.port}: {error.msg}; "
+                                  "choose another --port (0 picks a free one)"))  # fmt: skip
     print(f"TensorBoard on {logdir} at {url} (Ctrl-C to stop)", flush=True)
     try:
         import time

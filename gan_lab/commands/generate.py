@@ -13,7 +13,7 @@ import torch
 from torchvision.utils import save_image
 
 from gan_lab.commands.run_options import CHECKPOINT, DEVICE, open_run
-from gan_lab.config.options import Option, entry_point, integer, path
+from gan_lab.config.options import Option, entry_point, integer, output_path
 from gan_lab.data.transforms import to_unit_range
 from gan_lab.errors import UserError
 from gan_lab.models.latent import latents
@@ -21,11 +21,19 @@ from gan_lab.runs.layout import display_path, generated_file
 from gan_lab.runs.tensorboard import image_grid
 from gan_lab.runs.trained import generate
 
+
+def _npz_file(text: str) -> Path:
+    file = output_path(text)
+    if file.suffix != ".npz":
+        raise ValueError("must be a file ending in .npz, e.g. out=samples/frogs.npz")
+    return file
+
+
 GRID_IMAGES = 64  # the grid shows the first 64 images, 8 per row: image i sits at row i // 8, column i % 8
 OPTIONS = [
     Option("n", integer(1), 10000, "number of images"),
     Option(
-        "out", path, None, "the .npz file to write (default <run dir>/samples.npz; the grid goes next to it as .png)"
+        "out", _npz_file, None, "the .npz file to write (default <run dir>/samples.npz; the grid goes next to it as .png)"
     ),
     Option("seed", integer(0), 0, "seed of the latent noise: the same seed gives the same images"),
     CHECKPOINT,
@@ -57,8 +65,6 @@ def run(args: list[str]) -> int:
         return 0
     o, loaded = opened
     out = o["out"] or generated_file(loaded.run_dir)
-    if out.suffix != ".npz":
-        raise UserError(f"out={out} must end in .npz")
     z = latents(o["n"], loaded.latent_dim, loaded.cfg.model.latent_dist, o["seed"])
     images = generate(loaded.G, z, o["batch_size"], loaded.device)
     write_samples(images, z, out)

@@ -17,7 +17,7 @@ from PIL import Image
 from torchvision.utils import make_grid, save_image
 
 from gan_lab.commands.run_options import CHECKPOINT, DEVICE, open_run
-from gan_lab.config.options import Option, choice, entry_point, integer, number, path
+from gan_lab.config.options import Option, choice, entry_point, integer, number, output_path
 from gan_lab.data.transforms import to_unit_range
 from gan_lab.errors import UserError
 from gan_lab.models.latent import latents
@@ -32,7 +32,7 @@ OPTIONS = [
     Option("seed", integer(0), 0, "seed of the latent points (and of the arithmetic's sample indices)"),
     Option("fps", number(0.1, 60), 8, "frames per second of the GIF"),
     Option("jitter", number(0, 10), 0.25, "--arithmetic: scale of the uniform noise added to the result's variants"),
-    Option("out", path, None, "output folder (default <run dir>/interpolations)"),
+    Option("out", output_path, None, "output folder (default <run dir>/interpolations)"),
     CHECKPOINT,
     DEVICE,
 ]

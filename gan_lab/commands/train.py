@@ -15,12 +15,13 @@ from gan_lab.commands.completion import HYDRA_FLAG, is_hydra_flag
 from gan_lab.config.packaged import config_dir
 from gan_lab.config.validate import validate_config
 from gan_lab.errors import UserError, report_and_exit
-from gan_lab.runs.layout import check_writable, display_path
+from gan_lab.runs.layout import check_writable, display_path, remove_refused_run
 from gan_lab.runs.lock import RunLock, check_unlocked
 from gan_lab.sweeps import job_names  # noqa: F401  (registers ${gan_lab_job_name:}, used by hydra.sweep.subdir)
 from gan_lab.training import distributed
 
 log = logging.getLogger("gan_lab.commands.train")
+EXISTED_BEFORE: list[Path] = []  # the run directory's nearest folder that existed before Hydra made it (set by main)
 
 
 def run_training(cfg: DictConfig, run_dir: Path) -> dict:
@@ -110,6 +111,8 @@ def _hydra_main(cfg: DictConfig) -> dict | None:
     try:
         run_training(cfg, run_dir)
     except UserError as error:
+        if EXISTED_BEFORE:
+            remove_refused_run(run_dir, EXISTED_BEFORE[-1])  # a refused run leaves no trace
         report_and_exit(error)
 
 
@@ -124,17 +127,19 @@ def hydra_arguments(args: list[str]) -> list[str]:
     preflight.check_group_choices(parsed)
     if any(flag in ("--help", "-h", "--hydra-help", "--info", "-i", "--cfg", "-c") for flag in flags):
         return args  # nothing runs: Hydra prints what was asked
-    preflight.check_keys(parsed)
     multirun = any(flag in ("-m", "--multirun") for flag in flags)
     world = distributed.world_from_env()
     if multirun and world.size > 1:
         raise UserError("torchrun runs one training over several processes; drop -m (a sweep launcher spreads jobs over GPUs)")
-    preflight.check_output_dir(parsed, multirun)
+    EXISTED_BEFORE[:] = [preflight.check_output_dir(parsed, multirun)]
     resuming = any(o.key_or_group == "resume" and o.value() is not None for o in parsed)
-    if not multirun and not resuming:
+    if multirun or resuming:
+        preflight.check_keys(parsed)
+    else:
         # A single run's bad value fails here, before Hydra makes a run directory for it; a sweep's
         # bad combination fails in its own job and the sweep goes on.
-        composed = preflight.compose_config(overrides)
+        preflight.check_literal_values(parsed)
+        composed = preflight.compose_checked(overrides, parsed)
         validate_config(composed)
         given = next((o for o in parsed if o.key_or_group == "hydra.run.dir"), None)
         if given is not None:

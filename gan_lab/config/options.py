@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
+from gan_lab.config.creatable import creatable_problem
+from gan_lab.config.rules import Float, Int
 from gan_lab.errors import UserError, did_you_mean, report_and_exit
 
 
@@ -23,32 +25,14 @@ class Option:
     help: str
 
 
-def integer(low: int) -> Callable[[str], int]:
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            value = None
-        if value is None or value < low:
-            raise ValueError(f"must be an integer >= {low}")
-        return value
-
-    return parse
+def integer(low: int, high: int | None = None) -> Callable[[str], int]:
+    """An integer option, checked by the schema's Int rule (no 4.0, nothing past 2**63)."""
+    return Int(low, high).parse
 
 
 def number(low: float, high: float | None = None) -> Callable[[str], float]:
-    def parse(text: str) -> float:
-        try:
-            value = float(text)
-        except ValueError:
-            value = None
-        if value is None or value < low or (high is not None and value > high):
-            raise ValueError(
-                f"must be a number in [{low}, {high}]" if high is not None else f"must be a number >= {low}"
-            )
-        return value
-
-    return parse
+    """A finite number option in [low, high], checked by the schema's Float rule (no nan, no inf)."""
+    return Float(low, high).parse
 
 
 def choice(*allowed: str) -> Callable[[str], str]:
@@ -75,6 +59,14 @@ def optional_text(text: str) -> str | None:
 
 def path(text: str) -> Path:
     return Path(text).expanduser()
+
+
+def output_path(text: str) -> Path:
+    """A file or folder the command will create: refused now when it cannot be (a file in the way, no permission)."""
+    problem = creatable_problem(path(text)) if text.strip() else "must be a path"
+    if problem:
+        raise ValueError(problem)
+    return path(text)
 
 
 def _shown(value: Any) -> str:

@@ -7,7 +7,7 @@ output directory that cannot be written, a fresh run aimed at another run's dire
 
 from __future__ import annotations
 
-import os
+import re
 from pathlib import Path
 
 from hydra.core.override_parser.overrides_parser import OverridesParser
@@ -15,6 +15,7 @@ from hydra.core.override_parser.types import Override, OverrideType
 from hydra.errors import OverrideParseException
 
 from gan_lab.config.packaged import config_dir, config_groups, group_options
+from gan_lab.config.creatable import creatable_problem
 from gan_lab.errors import UserError, did_you_mean
 from gan_lab.runs.layout import checkpoints
 
@@ -122,6 +123,46 @@ def compose_config(overrides: list[str]):
         raise UserError(" ".join(str(error).split())) from None
 
 
+def check_literal_values(parsed: list[Override]) -> None:
+    """Plain `key=value` overrides against their schema rule, before composing, where the rule is the same
+    for every group option (config/schema.py rule_of_any_option).
+
+    The value given on the command line is the value the run gets, so a bad one is refused in
+    milliseconds; interpolations, sweeps and keys whose rule depends on the option wait for the composed config.
+    """
+    from gan_lab.config.schema import GROUPS_FIRST, all_keys, rule_of_any_option
+
+    plain = [o for o in parsed if o.type == OverrideType.CHANGE and not o.is_sweep_override()]
+    added = [o.key_or_group for o in parsed if o.type == OverrideType.ADD]
+    known = [*all_keys(), *added]
+    for o in sorted(plain, key=lambda o: o.key_or_group.split(".")[0] not in GROUPS_FIRST):
+        rule, value = rule_of_any_option(o.key_or_group), o.value()
+        if isinstance(value, str) and "${" in value:
+            _check_interpolation(o.key_or_group, value, known)
+        elif rule is not None:
+            rule.check(o.key_or_group, value)
+
+
+_KEY_REFERENCE = re.compile(r"\$\{([A-Za-z_][\w.]*)\}")  # ${model.filters}; not ${now:...}, ${.sibling}
+
+
+def _check_interpolation(key: str, value: str, known: list[str]) -> None:
+    """A `${other.key}` in a value must name a key (or a node) that exists."""
+    for name in _KEY_REFERENCE.findall(value):
+        if name.split(".")[0] == "hydra" or any(k == name or k.startswith(name + ".") for k in known):
+            continue
+        raise UserError(f"{key}={value} cannot be resolved: Interpolation key '{name}' not found; use a value or ${{<existing key>}}")
+
+
+def compose_checked(overrides: list[str], parsed: list[Override]):
+    """compose_config, with check_keys' did-you-mean when a key does not exist: one compose when all is well."""
+    try:
+        return compose_config(overrides)
+    except UserError:
+        check_keys(parsed)
+        raise
+
+
 def _flat_keys(node, prefix: str = "") -> list[str]:
     if not isinstance(node, dict):
         return [prefix] if prefix else []
@@ -131,20 +172,23 @@ def _flat_keys(node, prefix: str = "") -> list[str]:
     return keys
 
 
-def check_output_dir(parsed: list[Override], multirun: bool) -> None:
-    """The run (or sweep) directory must be creatable before Hydra writes its config there."""
+def check_output_dir(parsed: list[Override], multirun: bool) -> Path:
+    """The run (or sweep) directory must be creatable before Hydra writes its config there.
+
+    Returns the nearest folder of its path that exists now: what a refused run's clean-up stops at.
+    """
     key = "hydra.sweep.dir" if multirun else "hydra.run.dir"
     given = next((o for o in parsed if o.key_or_group == key), None)
     text = str(given.value()) if given is not None else "outputs"
     literal = Path(text.split("${", 1)[0] or ".")
-    ancestor = literal if literal.is_absolute() else Path.cwd() / literal
-    while not ancestor.exists():
-        ancestor = ancestor.parent
-    name = key if given is not None else "the outputs folder"
-    if not ancestor.is_dir():
-        raise UserError(f"{name} {text} cannot be created: {ancestor} is a file, not a folder; choose another path")
-    if not os.access(ancestor, os.W_OK | os.X_OK):
-        raise UserError(f"{name} {text} cannot be written: no write permission in {ancestor}; choose another path")
+    target = literal if literal.is_absolute() else Path.cwd() / literal
+    problem = creatable_problem(target)
+    if problem:
+        name = key if given is not None else "the outputs folder"
+        raise UserError(f"{name} {text} {problem}")
+    while not target.exists():
+        target = target.parent
+    return target
 
 
 def check_fresh_run_dir(parsed: list[Override]) -> None:

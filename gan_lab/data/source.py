@@ -12,6 +12,11 @@ from gan_lab.errors import UserError
 
 
 def check_batch_size(batch_size: int, num_images: int) -> None:
+    if num_images < 2:
+        raise UserError(
+            f"the dataset holds {num_images} image; training needs at least 2 (the doctor compares the "
+            "samples' diversity with the data's); add images"
+        )
     if batch_size > num_images:
         raise UserError(
             f"trainer.batch_size={batch_size} is larger than the dataset ({num_images} images); "

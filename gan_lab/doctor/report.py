@@ -85,12 +85,30 @@ def load_diagnoses(run_dir: Path, scalars: dict) -> tuple[dict, bool]:
     path = diagnoses_file(run_dir)
     if path.is_file():
         try:
-            return json.loads(path.read_text()), False
+            diag = json.loads(path.read_text())
         except json.JSONDecodeError as error:
             raise UserError(
                 f"{display_path(path)} is not valid JSON ({error.msg}); delete it to replay the event files"
             ) from None
+        problem = _shape_problem(diag)
+        if problem:
+            raise UserError(f"{display_path(path)} is not a diagnoses file ({problem}); delete it to replay the event files")
+        return diag, False
     return replay(scalars, load_run_config(run_dir)), True
+
+
+def _shape_problem(diag) -> str | None:
+    """What in a parsed diagnoses.json does not have the shape the training loop writes, or None."""
+    if not isinstance(diag, dict):
+        return f"a JSON {type(diag).__name__}, not an object"
+    if not isinstance(diag.get("checks", {}), dict):
+        return "checks is not an object"
+    fields = {"static": ("check", "message"), "events": ("check", "state", "step", "evidence", "advice")}
+    for key, needed in fields.items():
+        items = diag.get(key, [])
+        if not isinstance(items, list) or not all(isinstance(i, dict) and set(needed) <= set(i) for i in items):
+            return f"{key} is not a list of objects with {', '.join(needed)}"
+    return None
 
 
 def verdicts(diag: dict) -> tuple[list[Verdict], list[Verdict]]:

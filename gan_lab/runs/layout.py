@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -47,6 +48,7 @@ SWEEP_CSV = "sweep.csv"
 COMPARE_PICTURE = "compare.png"
 ABANDONED_DIR = "abandoned"  # resume from an older checkpoint moves the newer work here (gan_lab.runs.timeline)
 ABANDONED_BRANCH = "after_step_{step:06d}_{time}"  # one folder per abandoned timeline, inside abandoned/
+RUN_LOG = "train.log"  # Hydra's job log (hydra.job.name is train)
 RUN_LOCK = "run.lock"  # one writer per run directory (gan_lab.runs.lock)
 
 # summary.json "status" of a run that ended as asked: all its steps, or trainer.time_limit reached.
@@ -105,6 +107,24 @@ def check_writable(run_dir: Path) -> None:
         probe.unlink()
     except OSError as error:
         raise UserError(f"run directory {run_dir} cannot be written ({error.strerror or error}); choose another hydra.run.dir") from None
+
+
+def remove_refused_run(run_dir: Path, existed: Path) -> None:
+    """Undo what Hydra wrote for a run whose input was then refused: .hydra/ and train.log, and the folders
+    made for it below `existed` (the nearest folder that existed before the command). Only when nothing
+    else is in the run directory, so a resumed or user-made folder keeps everything."""
+    run_dir = Path(run_dir).absolute()
+    if not run_dir.is_dir() or {p.name for p in run_dir.iterdir()} - {HYDRA_DIR, RUN_LOG}:
+        return
+    shutil.rmtree(run_dir / HYDRA_DIR, ignore_errors=True)
+    (run_dir / RUN_LOG).unlink(missing_ok=True)
+    folder, existed = run_dir, Path(existed).absolute()
+    while folder != existed and existed in folder.parents:
+        try:
+            folder.rmdir()  # only while empty
+        except OSError:
+            break
+        folder = folder.parent
 
 
 # ----------------------------------------------------------------- config

@@ -64,7 +64,7 @@ def test_generate_bad_options_fail_in_one_line(tiny_run, tmp_path, capsys):
         ("nn=5",): "nn is not an option (did you mean n?)",
         ("checkpoint=step_999.pt",): "checkpoint=step_999.pt does not exist; this run has step_000004.pt",
         ("device=tpu",): "device=tpu is not",
-        (f"out={tmp_path / 'x.txt'}",): "must end in .npz",
+        (f"out={tmp_path / 'x.txt'}",): "must be a file ending in .npz",
     }
     for args, expected in cases.items():
         err = failing(capsys, "generate", str(tiny_run), *args)

@@ -144,8 +144,8 @@ def test_verdicts_failed_warning_ok_and_off():
     [
         ("doctor.patience=0", "doctor.patience=0 must be an integer >= 1"),
         ("doctor.d_wins.margin=0.7", "doctor.d_wins.margin=0.7 must be a number in [0, 0.5]"),
-        ("doctor.mode_collapse.fraction=2", "doctor.mode_collapse.fraction=2 must be a number in [0, 1]"),
-        ("doctor.exploding.grad_norm=-5", "doctor.exploding.grad_norm=-5 must be a number > 0"),
+        ("doctor.mode_collapse.fraction=2", "doctor.mode_collapse.fraction=2 must be null or a number in [0, 1]"),
+        ("doctor.exploding.grad_norm=-5", "doctor.exploding.grad_norm=-5 must be null or a number > 0"),
         ("doctor.stop_on_collapse=maybe", "doctor.stop_on_collapse=maybe must be true or false"),
         ("doctor.oscillation.window=1", "doctor.oscillation.window=1 must be an integer >= 2"),
     ],

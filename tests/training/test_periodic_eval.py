@@ -53,7 +53,7 @@ def test_bad_metrics_settings_are_refused_before_training():
     cases = {
         ("trainer.eval_every=-1",): "trainer.eval_every=-1",
         ("metrics.num_samples=1",): "metrics.num_samples=1 must be an integer >= 2",
-        ("metrics.best=is",): "metrics.best=is must be one of fid, kid",
+        ("metrics.best=is",): "metrics.best=is is not allowed; choose one of fid, kid",
         ("metrics.features=inceptoin",): "metrics.features=inceptoin must be inception or the python path",
     }
     for overrides, expected in cases.items():
