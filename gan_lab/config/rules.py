@@ -6,6 +6,7 @@ Kept free of torch so a bad value costs a second.
 from __future__ import annotations
 
 import math
+from abc import ABC, abstractmethod
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -47,13 +48,14 @@ def from_text(text: str) -> Any:
 
 
 @dataclass(frozen=True)
-class Rule:
+class Rule(ABC):
     """What one key accepts. `problem(value)` says what is allowed when the value breaks the rule, else None."""
 
     nullable: bool = field(default=False, kw_only=True)  # null is allowed (it turns the feature off)
 
+    @abstractmethod
     def problem(self, value: Any) -> str | None:
-        raise NotImplementedError
+        """What is allowed, when the value breaks this rule; None when it passes."""
 
     def check(self, key: str, value: Any) -> None:
         """Raise UserError `key=value <what is allowed>` unless the value passes."""
