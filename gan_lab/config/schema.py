@@ -150,6 +150,7 @@ COMMON: dict[str, Rule] = {
     "metrics.classifier_train": Int(10),
     "metrics.batch_size": Int(1),
     "metrics.best": Choice(values=BEST_BY),
+    "metrics.sweep_samples": Int(0),
 }
 
 _TORCHVISION_DATASET = {"dataset.classes": Classes(nullable=True), "dataset.train": Bool(), "dataset.download": Bool()}
