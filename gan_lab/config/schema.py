@@ -124,6 +124,7 @@ COMMON: dict[str, Rule] = {
     "doctor.patience": Int(1),
     "doctor.sample_patience": Int(1),
     "doctor.sample_warmup": Int(0),
+    "doctor.sample_trend": Int(0),
     "doctor.stop_on_collapse": Bool(),
     "doctor.d_wins.loss": Float(0, low_open=True, nullable=True),
     "doctor.d_wins.margin": Float(0, 0.5),
