@@ -1,14 +1,16 @@
 """`gan-lab compare <sweep dir | run dirs...>`: a ranked table and compare.png, one labelled row per run.
 
-Each row of the picture shows the run's name and numbers, its last sample grid and small loss
-curves, so "which kernel size / filter count worked" is answered by looking. Reads only run
-directories (job.json, summary.json, diagnoses.json, samples/, event files).
+Runs are ranked by sample quality (FID, else KID: what every sweep job scores at its end, or `gan-lab
+evaluate`), and the output names the feature network those numbers come from; a loss is a ranking
+only when asked for (--by loss_G) or when no run has a quality metric. Each row of the picture shows
+the run's name and numbers, its last sample grid and small loss curves, so "which kernel size /
+filter count worked" is answered by looking. Reads only run directories (job.json, summary.json,
+diagnoses.json, metrics.json, samples/, event files).
 """
 
 from __future__ import annotations
 
 import argparse
-import math
 import textwrap
 from pathlib import Path
 
@@ -24,9 +26,9 @@ from gan_lab.runs.layout import (
 )
 from gan_lab.sweeps.index import FINAL, run_row
 from gan_lab.sweeps.job_names import job_name
+from gan_lab.sweeps.ranking import default_by, descending, features_of, value_of
+from gan_lab.sweeps.ranking import rank as rank_by
 
-HIGHER_IS_BETTER = {"img_per_s", "prob_D_fake", "steps"}
-PREFERRED = ("fid", "kid", "loss_G")  # the default --by: the first one the runs have
 ROW_INCHES, HEADER_INCHES, FOOTER_INCHES, WIDTH_INCHES, DPI = 2.2, 0.5, 0.35, 10.0, 100
 
 
@@ -75,47 +77,12 @@ def label_runs(rows: list[dict]) -> None:
         row["params"], row["name"] = params, job_name(params) if params else Path(row["dir"]).name
 
 
-def value_of(row: dict, by: str):
-    """A row's value for --by: a final loss, img_per_s, wall_time_s, a metric, or a swept key."""
-    if by in row and by not in ("params", "metrics"):
-        return row[by]
-    if by in row["metrics"]:
-        return row["metrics"][by]
-    for key, value in row["params"].items():
-        if by in (key, key.rsplit(".", 1)[-1]):
-            return value
-    return None
+RANKABLE = {"steps", *FINAL, "img_per_s", "wall_time_s", "job_time_s"}
 
 
 def rank(rows: list[dict], by: str, order: str | None) -> list[dict]:
     """Finished runs by `by` (order asc/desc, default by what is better), then the others."""
-    available = sorted(
-        {"steps", *FINAL, "img_per_s", "wall_time_s", "job_time_s"}
-        | {k for r in rows for k in r["metrics"]}
-        | {k.rsplit(".", 1)[-1] for r in rows for k in r["params"]}
-    )
-    if by not in available and all(value_of(row, by) is None for row in rows):
-        raise UserError(f"--by {by} is not a column of these runs; choose one of {', '.join(available)}")
-    descending = (order or ("desc" if by in HIGHER_IS_BETTER else "asc")) == "desc"
-
-    def key(row: dict):
-        value = value_of(row, by)
-        missing = row["status"] not in FINISHED or value is None or (isinstance(value, float) and not math.isfinite(value))
-        if missing:
-            return (1, 0, "")
-        number = _as_number(value)
-        if number is None:
-            return (0, 0, str(value))
-        return (0, -number if descending else number, "")
-
-    return sorted(rows, key=key)
-
-
-def _as_number(value) -> float | None:
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return None
+    return rank_by(rows, by, order, RANKABLE)
 
 
 def _fmt(value, digits: int = 3) -> str:
@@ -124,6 +91,8 @@ def _fmt(value, digits: int = 3) -> str:
     return f"{value:,.{digits}f}" if isinstance(value, float) else str(value)
 
 
+# quality metric -> (column header, digits), shown when some run has it
+SCORES = {"fid": ("FID", 2), "kid": ("KID", 4), "precision": ("prec", 3), "recall": ("recall", 3)}
 # column header -> (row key, digits)
 COLUMNS = {
     "loss D": ("loss_D", 3),
@@ -136,15 +105,17 @@ COLUMNS = {
 
 
 def table(rows: list[dict], by: str) -> str:
-    """The ranked table as aligned text; the --by value gets its own column unless already shown."""
-    extra = [] if by in {key for key, _ in COLUMNS.values()} else [by]
-    head = ["#", "run", "status", *extra, *COLUMNS, "diagnoses / error"]
+    """The ranked table as aligned text: quality metrics, then --by unless already shown, then the losses."""
+    scores = {k: v for k, v in SCORES.items() if any(k in row["metrics"] for row in rows)}
+    extra = [] if by in {key for key, _ in COLUMNS.values()} | set(scores) else [by]
+    head = ["#", "run", "status", *(h for h, _ in scores.values()), *extra, *COLUMNS, "diagnoses / error"]
     lines = [head]
     for place, row in enumerate(rows, 1):
         note = row["error"] if row["status"] not in FINISHED else "; ".join(row["diagnoses"])
+        quality = [_fmt(row["metrics"].get(k), digits) for k, (_, digits) in scores.items()]
         by_value = [_fmt(value_of(row, by))] if extra else []
         numbers = [_fmt(row[key], digits) for key, digits in COLUMNS.values()]
-        lines.append([str(place), row["name"], row["status"], *by_value, *numbers, note or ""])
+        lines.append([str(place), row["name"], row["status"], *quality, *by_value, *numbers, note or ""])
     widths = [max(len(line[i]) for line in lines) for i in range(len(head) - 1)]
     return "\n".join(("  ".join(c.ljust(w) for c, w in zip(line, widths)) + "  " + line[-1]).rstrip() for line in lines)
 
@@ -186,6 +157,11 @@ def draw(rows: list[dict], title: str, out: Path) -> Path:
         label = fig.add_subplot(grid[i, 0])
         label.axis("off")
         lines = [f"#{i + 1}  {row['name']}", f"{row['status']}" + (f", {row['steps']} steps" if row["steps"] else "")]
+        scores = row["metrics"]
+        if "fid" in scores:
+            lines.append(f"FID {_fmt(scores['fid'], 2)}  KID {_fmt(scores.get('kid'), 4)}")
+        if "precision" in scores:
+            lines.append(f"precision {_fmt(scores['precision'], 2)}  recall {_fmt(scores.get('recall'), 2)}")
         if row["loss_D"] is not None:
             lines.append(f"loss D {_fmt(row['loss_D'])}  G {_fmt(row['loss_G'])}")
             lines.append(f"D(x) {_fmt(row['prob_D_real'])}  D(G(z)) {_fmt(row['prob_D_fake'])}")
@@ -242,11 +218,12 @@ def main(args: list[str]) -> int:
     parser.add_argument("paths", nargs="+", help="a sweep directory, or run directories (or several sweeps)")
     parser.add_argument(
         "--by",
-        help="rank by this column: loss_G, loss_D, prob_D_fake, img_per_s, wall_time_s, "
-        "a metric, or a swept key (default: fid or kid when the runs have it, else loss_G)",
+        help="rank by this column: fid, kid, precision, recall, loss_G, loss_D, prob_D_fake, img_per_s, "
+        "wall_time_s, another metric, or a swept key (default: fid, else kid, when the runs have it; else loss_G)",
     )
     parser.add_argument(
-        "--order", choices=["asc", "desc"], help="default: desc for img_per_s and prob_D_fake, else asc"
+        "--order", choices=["asc", "desc"],
+        help="default: desc for precision, recall, img_per_s and prob_D_fake, else asc",
     )
     parser.add_argument(
         "--out",
@@ -258,15 +235,20 @@ def main(args: list[str]) -> int:
         runs = collect_runs(opts.paths)
         rows = [run_row(run) for run in runs]
         label_runs(rows)
-        by = opts.by or next((m for m in PREFERRED if any(value_of(r, m) is not None for r in rows)), "loss_G")
+        by = opts.by or default_by(rows)
         rows = rank(rows, by, opts.order)
     except UserError as error:
         report_and_exit(error)
     single_sweep = len(opts.paths) == 1 and not is_run_dir(Path(opts.paths[0]))
     out = opts.out or (compare_picture(Path(opts.paths[0])) if single_sweep else compare_picture(Path(".")))
-    title = f"{opts.paths[0] if single_sweep else f'{len(rows)} runs'}: ranked by {by}"
-    order = "highest" if (opts.order or ("desc" if by in HIGHER_IS_BETTER else "asc")) == "desc" else "lowest"
-    print(f"ranked by {by}, {order} first; runs that did not finish last\n")
+    features = features_of(rows)
+    on = f" on {features} features" if features else ""
+    title = f"{opts.paths[0] if single_sweep else f'{len(rows)} runs'}: ranked by {by}{on if by in SCORES else ''}"
+    order = "highest" if descending(by, opts.order) else "lowest"
+    print(f"ranked by {by}, {order} first; runs that did not finish last" + (f"\nfeatures: {features}" if features else ""))
+    if not features and not opts.by:
+        print("no run has a quality metric (metrics.sweep_samples=0?): ranked by a loss, which says little about images")
+    print()
     print(table(rows, by))
     draw(rows, title, out)
     print(f"\nwrote {out} ({len(rows)} row{'s' if len(rows) != 1 else ''})")

@@ -39,7 +39,7 @@ RUN_OPTIONS = {
     "interpolate": ("walks", "steps", "mode", "seed", "fps", "jitter", "out", "checkpoint", "device"),
     "probe": ("dataset", "subset", "test_subset", "epochs", "seed", "checkpoint", "device", "data_dir"),
 }
-METRICS_NOT_ON_EVALUATE = ("metrics.best",)  # a training-only setting (metrics/settings.TRAINING_ONLY)
+METRICS_NOT_ON_EVALUATE = ("metrics.best", "metrics.sweep_samples")  # training-only settings (metrics/settings.TRAINING_ONLY)
 OPTION_CHOICES = {"mode": ("slerp", "lerp"), "device": DEVICES, "dataset": ("mnist", "cifar10"),
                   "metrics.classifier": (True, False), "metrics.features": ("inception",)}  # fmt: skip
 COMMAND_FLAGS = {

@@ -124,6 +124,7 @@ COMMON: dict[str, Rule] = {
     "doctor.patience": Int(1),
     "doctor.sample_patience": Int(1),
     "doctor.sample_warmup": Int(0),
+    "doctor.sample_trend": Int(0),
     "doctor.stop_on_collapse": Bool(),
     "doctor.d_wins.loss": Float(0, low_open=True, nullable=True),
     "doctor.d_wins.margin": Float(0, 0.5),
@@ -150,6 +151,7 @@ COMMON: dict[str, Rule] = {
     "metrics.classifier_train": Int(10),
     "metrics.batch_size": Int(1),
     "metrics.best": Choice(values=BEST_BY),
+    "metrics.sweep_samples": Int(0),
 }
 
 _TORCHVISION_DATASET = {"dataset.classes": Classes(nullable=True), "dataset.train": Bool(), "dataset.download": Bool()}

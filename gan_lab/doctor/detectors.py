@@ -3,6 +3,11 @@
 Each detector turns one observation (a logging step's losses, D outputs and gradient norms, or a
 sample step's diversity and checkerboard scores) into "bad" or "fine" plus the evidence. A detector
 fires once after `patience` bad observations in a row and clears after as many fine ones.
+
+Tuned so that healthy runs stay quiet (README, GAN doctor): early samples are noise whose scores beyond
+the limits say nothing yet, so the sample checks judge a score beyond its limit (relative to real images
+at the same resolution) only once it has stopped improving on the run's own previous grids
+(doctor.sample_trend).
 """
 
 from __future__ import annotations
@@ -13,6 +18,8 @@ from abc import ABC, abstractmethod
 from dataclasses import asdict, dataclass
 
 from omegaconf import DictConfig
+
+from gan_lab.doctor.upsampling import GENERIC, checkerboard_advice
 
 # Observation keys: the TensorBoard tags the loop logs, plus the two sample scores.
 OBSERVED = ("loss/D", "loss/G", "prob/D_real", "prob/D_fake")  # with grad_norm/G and grad_norm/D (lists)
@@ -139,21 +146,62 @@ class Exploding(Detector):
         return norm > self.limit, f"largest gradient norm {norm:.3g} ({net} layer {index:02d})"
 
 
+# A sample score still improves when it beats the best of the previous grids by more than this fraction.
+IMPROVING = 0.1
+# A score this many times beyond its limit is judged whatever its trend: early noise on real runs reached
+# 2.2x the checkerboard limit, an uneven transposed conv 13x and more (README, GAN doctor).
+FAR_BEYOND = 5.0
+
+
 class SampleScore(Detector):
-    """A score of the fixed-noise samples (relative to real images) against a limit."""
+    """A score of the fixed-noise samples (relative to real images) against a limit, and against its own trend.
+
+    A score beyond the limit is judged bad only once it has stopped improving: it is no better (by more
+    than IMPROVING) than the best of the previous `trend` grids, warm-up grids included; until `trend`
+    grids are in, it is not judged. A score FAR_BEYOND the limit is judged at once; trend 0 judges the
+    limit alone. An active alarm clears once the score is back within its limit.
+    """
 
     on_samples = True
     key, below, evidence = "", True, ""  # the observation, which side of the limit is bad, a format
 
-    def __init__(self, patience: int, warmup: int, limit: float):
+    def __init__(self, patience: int, warmup: int, limit: float, trend: int = 0):
         super().__init__(patience, warmup)
-        self.limit = limit
+        self.limit, self.trend = limit, trend
+        self.history: list[float] = []  # every grid's score, in step order
+
+    def improving(self, value: float) -> bool:
+        """Better than the best of the previous `trend` scores by more than IMPROVING (or too few of them)."""
+        if self.trend == 0:
+            return False
+        previous = self.history[-self.trend :]
+        if len(previous) < self.trend:
+            return True
+        if self.below:  # higher is better (diversity)
+            return value > max(previous) * (1 + IMPROVING)
+        return value < min(previous) * (1 - IMPROVING)
+
+    def update(self, step: int, obs: dict) -> Event | None:
+        event = super().update(step, obs)
+        value = obs.get(self.key)
+        if _finite(value):
+            self.history.append(value)
+        return event
 
     def test(self, obs):
         value = obs.get(self.key)
         if not _finite(value):
             return None
-        return (value < self.limit if self.below else value > self.limit), self.evidence.format(value)
+        beyond = value < self.limit if self.below else value > self.limit
+        far = value < self.limit / FAR_BEYOND if self.below else value > self.limit * FAR_BEYOND
+        evidence = self.evidence.format(value)
+        if beyond and not far and not self.active and self.improving(value):
+            return None  # still getting better: early samples are not judged by a limit
+        if beyond and far:
+            evidence += f", over {FAR_BEYOND:g}x beyond the limit"
+        elif beyond and self.trend:
+            evidence += f", no better than the previous {self.trend} grid{'s' if self.trend > 1 else ''}"
+        return beyond, evidence
 
 
 class ModeCollapse(SampleScore):
@@ -170,12 +218,7 @@ class ModeCollapse(SampleScore):
 class Checkerboard(SampleScore):
     name, title = "checkerboard", "checkerboard artifacts"
     key, below, evidence = CHECKERBOARD, False, "Nyquist power {:.1f}x the real images'"
-    advice = (
-        "The samples carry a period-2 pattern (power at the Nyquist frequency), the mark of transposed convs "
-        "whose kernel is not divisible by their stride (Odena et al. 2016). Use resize-convolution "
-        "(model.upsample=nearest or bilinear), sub-pixel conv (model.upsample=pixel_shuffle) or an even "
-        "model.kernel_size."
-    )
+    advice = GENERIC  # the doctor replaces it with advice read from G's layers (doctor/upsampling.py)
 
 
 class Oscillation(Detector):
@@ -262,7 +305,14 @@ def build_detectors(d: DictConfig, loss: str, flipped: bool) -> list[Detector]:
         o = d.oscillation
         found.append(Oscillation(d.patience, o.window, o.growth, o.min_swing, o.min_relative))
     if d.mode_collapse.fraction is not None:
-        found.append(ModeCollapse(d.sample_patience, d.sample_warmup, d.mode_collapse.fraction))
+        found.append(ModeCollapse(d.sample_patience, d.sample_warmup, d.mode_collapse.fraction, d.sample_trend))
     if d.checkerboard.score is not None:
-        found.append(Checkerboard(d.sample_patience, d.sample_warmup, d.checkerboard.score))
+        found.append(Checkerboard(d.sample_patience, d.sample_warmup, d.checkerboard.score, d.sample_trend))
     return found
+
+
+def set_checkerboard_advice(detectors: list[Detector], G) -> None:
+    """The checkerboard detector's advice, from how this G upsamples (doctor/upsampling.py)."""
+    for detector in detectors:
+        if isinstance(detector, Checkerboard):
+            detector.advice = checkerboard_advice(G)

@@ -15,7 +15,7 @@ import torch
 import torch.nn as nn
 from omegaconf import DictConfig, OmegaConf
 
-from gan_lab.doctor.detectors import CHECKERBOARD, DIVERSITY, OBSERVED, Event, build_detectors
+from gan_lab.doctor.detectors import CHECKERBOARD, DIVERSITY, OBSERVED, Event, build_detectors, set_checkerboard_advice
 from gan_lab.doctor.overfitting import HOLDOUT_GAP, R_T, overfitting_detectors
 from gan_lab.doctor.static import StaticFinding, warn_about_models
 from gan_lab.metrics.diversity import diversity
@@ -39,7 +39,8 @@ class Doctor:
 
     # ----------------------------------------------------------------- start
     def check_models(self, G: nn.Module, D: nn.Module, cfg: DictConfig) -> list[StaticFinding]:
-        """The checks before training (logged as warnings; kept for diagnoses.json)."""
+        """The checks before training (logged as warnings; kept for diagnoses.json), and advice fit for G's layers."""
+        set_checkerboard_advice(self.detectors, G)
         self.static = warn_about_models(G, D, cfg)
         return self.static
 

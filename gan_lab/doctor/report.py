@@ -14,7 +14,14 @@ from pathlib import Path
 from omegaconf import DictConfig, OmegaConf
 
 from gan_lab.config.packaged import config_dir
-from gan_lab.doctor.detectors import CHECKERBOARD, DETECTORS, DIVERSITY, OBSERVED, build_detectors
+from gan_lab.doctor.detectors import (
+    CHECKERBOARD,
+    DETECTORS,
+    DIVERSITY,
+    OBSERVED,
+    build_detectors,
+    set_checkerboard_advice,
+)
 from gan_lab.doctor.names import STATIC_CHECKS
 from gan_lab.errors import UserError
 from gan_lab.runs.layout import diagnoses_file, display_path, load_run_config, read_scalars
@@ -37,8 +44,9 @@ class Verdict:
 
 # ----------------------------------------------------------------- diagnoses
 def doctor_config(cfg: DictConfig) -> DictConfig:
-    """The run's doctor settings, or the defaults for runs from before the doctor."""
-    return cfg.doctor if "doctor" in cfg else OmegaConf.load(config_dir() / "doctor" / "default.yaml")
+    """The run's doctor settings over the defaults (runs from before the doctor, or before a key was added)."""
+    defaults = OmegaConf.load(config_dir() / "doctor" / "default.yaml")
+    return OmegaConf.merge(defaults, cfg.doctor) if "doctor" in cfg else defaults
 
 
 def grad_norm_lists(scalars: dict, net: str) -> dict[int, list[float]]:
@@ -51,11 +59,23 @@ def grad_norm_lists(scalars: dict, net: str) -> dict[int, list[float]]:
     return by_step
 
 
+def advise_from_layers(detectors: list, cfg: DictConfig) -> None:
+    """The checkerboard advice read from the run's G, built from its config (generic when it cannot be built)."""
+    try:
+        from gan_lab.models import build_models
+
+        G, _ = build_models(cfg)
+    except Exception:  # a run of another version or a model that no longer builds: the generic advice stays
+        return
+    set_checkerboard_advice(detectors, G)
+
+
 def replay(scalars: dict, cfg: DictConfig) -> dict:
     """Run the detectors over the logged values of a run, as the training loop would have."""
     d = doctor_config(cfg)
     flipped = bool(cfg.get("tricks", {}).get("flip", False))
     detectors = build_detectors(d, cfg.loss.name, flipped)
+    advise_from_layers(detectors, cfg)
     logged = {tag: dict(scalars.get(tag, [])) for tag in OBSERVED}
     samples = {tag: dict(scalars.get(tag, [])) for tag in (DIVERSITY, CHECKERBOARD)}
     norms = {net: grad_norm_lists(scalars, net) for net in ("G", "D")}

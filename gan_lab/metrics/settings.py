@@ -43,10 +43,11 @@ _PARSERS = {
     "classifier_train": (integer(10), "training images of that CNN"),
     "batch_size": (integer(1), "images per forward pass"),
     "best": (choice(*BEST_BY), "during training: the metric that picks checkpoints/best.pt"),
+    "sweep_samples": (integer(0), "sweep jobs: generated images of the quality evaluation at the end (0: off)"),
 }
 
 
-TRAINING_ONLY = ("best",)
+TRAINING_ONLY = ("best", "sweep_samples")
 
 
 def metric_options() -> list[Option]:

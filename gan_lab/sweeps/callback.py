@@ -1,8 +1,9 @@
 """Multirun bookkeeping: a failing job is recorded and the sweep goes on; the sweep root gets an index.
 
 `run_sweep_job` wraps one job's training: a bad combination (UserError), a diverged run or any other
-exception becomes a failure record instead of ending the sweep. The Hydra callback `SweepIndex`
-(hydra.callbacks in conf/train.yaml) then writes, in each job process, `job.json` (name, swept values,
+exception becomes a failure record instead of ending the sweep; a finished job ends with a cheap
+quality evaluation (sweeps/quality.py: FID/KID, precision/recall into metrics.json). The Hydra
+callback `SweepIndex` (hydra.callbacks in conf/train.yaml) then writes, in each job process, `job.json` (name, swept values,
 status, error line) and the job's HParams session, and at the end of the sweep `sweep.csv` and
 `sweep.json` at the sweep root.
 """
@@ -30,7 +31,6 @@ from gan_lab.sweeps import job_names  # also registers the job-name resolver in 
 log = logging.getLogger("gan_lab.sweeps.callback")
 
 
-
 def error_line(error: BaseException) -> str:
     """One line for the index: a UserError's own message, else 'TypeName: message'."""
     text = str(error).strip().splitlines()
@@ -56,7 +56,17 @@ def run_sweep_job(train: Callable[[DictConfig, Path], dict], cfg: DictConfig, ru
         if not isinstance(error, UserError):
             result["traceback"] = traceback.format_exc()
         return result
-    return {"status": summary.get("status", "ok")}
+    status = summary.get("status", "ok")
+    if status in FINISHED:
+        try:
+            from gan_lab.sweeps.quality import evaluate_job
+
+            evaluate_job(cfg, run_dir)
+        except Exception as error:  # the job trained: a failed evaluation leaves it unranked, not failed
+            if os.environ.get("HYDRA_FULL_ERROR") == "1":
+                raise
+            log.warning(f"warning: no quality evaluation for {run_dir.name}: {error_line(error)}")
+    return {"status": status}
 
 
 def job_result(job_return: JobReturn) -> dict:

@@ -79,14 +79,16 @@ def session_end_summary(status: str, end_time: float) -> summary_pb2.Summary:
 def write_job_hparams(run_dir: Path, record: dict) -> None:
     """A job's HParams session (swept values, status) into its run directory, from its job.json record.
 
-    Metrics in metrics.json (gan-lab evaluate) are also written as `metrics/<name>` scalars so they get columns.
+    Metrics in metrics.json (the sweep job's quality evaluation, or gan-lab evaluate: fid, kid, precision,
+    recall, ...) are also written as `metrics/<name>` scalars so they get columns.
     """
     from gan_lab.runs.layout import FINISHED, load_metrics, load_summary
 
     summary = load_summary(run_dir) or {}
     names = short_keys(list(record["params"]))
     hparams = {names[key]: typed(value) for key, value in record["params"].items()}
-    extra = {f"metrics/{k}": float(v) for k, v in (load_metrics(run_dir) or {}).items() if isinstance(v, float)}
+    scored = load_metrics(run_dir) or {}
+    extra = {f"metrics/{k}": float(v) for k, v in scored.items() if isinstance(v, float)}
     step = int(summary.get("steps") or 0)
     now = time.time()
     writer = EventFileWriter(str(run_dir), filename_suffix=".hparams")

@@ -2,6 +2,8 @@
 
 Read only from the run directory (job.json of a sweep job, summary.json, diagnoses.json, metrics.json),
 so the same rows serve the sweep index (`sweep.csv`, `sweep.json` at the sweep root) and `gan-lab compare`.
+The index is ranked by FID (sweeps/ranking.py) when the jobs have it, with a `rank` column and the
+`features` the metrics were computed on; the final losses stay as columns.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from gan_lab.runs.layout import (
     read_json,
     write_sweep_index,
 )
+from gan_lab.sweeps.ranking import QUALITY, default_by, places, rank
 
 FINAL = ("loss_D", "loss_G", "prob_D_real", "prob_D_fake")
 NOT_FINISHED = "no summary.json: the job did not finish (killed, crashed or still running)"
@@ -73,6 +76,7 @@ def run_row(run_dir: Path) -> dict:
         "job_time_s": _number(record.get("job_time_s")),
         "diagnoses": read_diagnoses(run_dir),
         "metrics": {k: v for k, v in metrics.items() if isinstance(v, float)},  # the scores, not the record
+        "features": metrics.get("features"),  # the feature network of fid / kid / precision / recall
         "dir": str(run_dir),
     }
     if summary is not None:  # the run itself says how it ended
@@ -98,17 +102,29 @@ def flat(row: dict) -> dict:
     return out
 
 
+def ranked(rows: list[dict]) -> tuple[list[dict], str | None]:
+    """Rows by FID (or KID), each with its `rank` (None: unfinished or unscored), and the metric; job order without one."""
+    by = default_by(rows)
+    if by not in QUALITY:
+        return [{"rank": None, **row} for row in rows], None
+    rows = rank(rows, by)
+    return [{"rank": place, **row} for place, row in zip(places(rows, by), rows)], by
+
+
 def write_index(sweep_dir: Path) -> list[dict]:
-    """sweep.json and sweep.csv at the sweep root, one row per job; returns the rows."""
+    """sweep.json and sweep.csv at the sweep root, one row per job, best FID first; returns the rows."""
     sweep_dir = Path(sweep_dir)
     rows = [{**row, "dir": Path(row["dir"]).name} for row in sweep_rows(sweep_dir)]  # relative to the sweep root
+    rows, by = ranked(rows)
     flats = [flat(row) for row in rows]
-    head = ["job", "name", "status", "error"]
+    head = ["rank", "job", "name", "status", "error"]
     params = list(dict.fromkeys(k for row in rows for k in row["params"]))
-    rest = list(dict.fromkeys(k for f in flats for k in f if k not in head and k not in params and k != "dir"))
+    scores = [f"metric.{k}" for k in ("fid", "kid", "precision", "recall") if any(f"metric.{k}" in f for f in flats)]
+    first = [*head, *params, *scores, "features"]
+    rest = list(dict.fromkeys(k for f in flats for k in f if k not in first and k != "dir"))
     text = io.StringIO()
-    writer = csv.DictWriter(text, fieldnames=[*head, *params, *rest, "dir"], restval="")
+    writer = csv.DictWriter(text, fieldnames=[*first, *rest, "dir"], restval="")
     writer.writeheader()
     writer.writerows(flats)
-    write_sweep_index(sweep_dir, {"sweep": str(sweep_dir), "jobs": rows}, text.getvalue())
+    write_sweep_index(sweep_dir, {"sweep": str(sweep_dir), "ranked_by": by, "jobs": rows}, text.getvalue())
     return rows

@@ -2,7 +2,7 @@
 
 The training loop calls `due(step, last)` and, when due, `run(step, trainer)`: the trainer's G (its
 EMA copy when it keeps one) generates metrics.num_samples images from the same seeded noise every
-time; FID and KID (metrics/fid.py, on metrics.features) and the checkerboard and diversity ratios
+time; FID, KID, precision and recall (metrics/, on metrics.features) and the checkerboard and diversity ratios
 go to TensorBoard as eval/*. The checkpoint with the lowest metrics.best so far is kept as
 checkpoints/best.pt (G, G_ema, D, step, config: enough for generate, evaluate, interpolate and
 probe), with checkpoints/best.json saying its step and value; FID often gets worse late in a run.
@@ -23,6 +23,7 @@ from gan_lab.data.transforms import to_uint8
 from gan_lab.metrics import settings
 from gan_lab.metrics.features import build_extractor
 from gan_lab.metrics.fid import SampleQuality
+from gan_lab.metrics.precision_recall import of_quality
 from gan_lab.metrics.ratios import image_metrics
 from gan_lab.models.latent import latents
 from gan_lab.runs.checkpoint import save_atomic
@@ -60,6 +61,7 @@ class TrainingEval:
             self.real = self._real_images()
         fake = torch.cat([to_uint8(trainer.generate(z.to(self.device))).cpu() for z in self.z.split(self.m.batch_size)])
         results = self.quality.score(fake.split(self.m.batch_size), seed=0, with_is=fake.shape[1] == 3)
+        results.update(of_quality(self.quality))  # precision / recall: blur and collapse tell apart
         results.update(image_metrics(fake, self.real, self.m.diversity_samples))
         trainer.writer.scalars(step, {f"eval/{k}": v for k, v in results.items()})
         value = results[self.m.best]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import pytest
+import torch.nn as nn
 from hydra import compose, initialize_config_dir
 
 from gan_lab.config.packaged import config_dir
@@ -12,6 +13,7 @@ from gan_lab.config.validate import validate_config
 from gan_lab.doctor.detectors import (
     CHECKERBOARD,
     DIVERSITY,
+    Checkerboard,
     DWins,
     Exploding,
     GStarves,
@@ -21,6 +23,7 @@ from gan_lab.doctor.detectors import (
     build_detectors,
 )
 from gan_lab.doctor.report import job_line, verdicts
+from gan_lab.doctor.upsampling import checkerboard_advice
 from gan_lab.errors import UserError
 
 
@@ -162,3 +165,37 @@ def test_null_thresholds_are_valid():
             "doctor.d_wins.loss=null", "doctor.g_starves.min_norm=null", f"{CHECKERBOARD.replace('/', '.')}.score=null"
         )
     )
+
+
+def _scores(detector, values, step=250):
+    """Feed one sample score per grid; returns [(step, state)] of the events."""
+    events = []
+    for i, value in enumerate(values):
+        event = detector.update(step * (i + 1), {CHECKERBOARD: value})
+        if event is not None:
+            events.append((event.step, event.state))
+    return events
+
+
+def test_checkerboard_judges_early_noise_by_its_trend_not_the_limit_alone():
+    """The default run's real grids (10.4, 18.1, 1.9, 1.3 x real) stay quiet; a stuck or extreme pattern fires."""
+    quiet = Checkerboard(patience=1, warmup=0, limit=10, trend=2)
+    assert _scores(quiet, [10.4, 18.1, 1.9, 1.3, 1.1]) == []
+    stuck = Checkerboard(patience=1, warmup=0, limit=10, trend=2)
+    assert _scores(stuck, [30.0, 16.0, 15.5, 15.8]) == [(750, "fired")]  # no better than the 2 grids before it
+    extreme = Checkerboard(patience=1, warmup=0, limit=10, trend=2)
+    assert _scores(extreme, [201.5, 182.0]) == [(250, "fired")]  # over 5x the limit: judged at once
+    limit_alone = Checkerboard(patience=1, warmup=0, limit=10, trend=0)
+    assert _scores(limit_alone, [10.4, 18.1, 1.9]) == [(250, "fired"), (750, "cleared")]
+
+
+def test_checkerboard_advice_reads_how_g_upsamples():
+    def G(*layers):
+        return nn.Sequential(*layers)
+
+    uneven = checkerboard_advice(G(nn.ConvTranspose2d(8, 8, 3, stride=2)))
+    assert "kernel 3, stride 2" in uneven and "not divisible" in uneven
+    even = checkerboard_advice(G(nn.ConvTranspose2d(8, 8, 4, stride=2)))
+    assert "overlap evenly" in even and "not divisible" not in even
+    resize = checkerboard_advice(G(nn.Upsample(scale_factor=2, mode="nearest"), nn.Conv2d(8, 8, 3, padding=1)))
+    assert "resize-convolution" in resize and "D rewards it" in resize

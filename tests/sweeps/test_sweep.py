@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import os
 import shutil
 import time
@@ -46,17 +47,34 @@ def sweep(tmp_path_factory) -> tuple[Path, object]:
     return only_sweep(cwd), result
 
 
+def table_of(stdout: str) -> list[dict[str, str]]:
+    """compare's printed table as rows of {column header: cell}."""
+    lines = stdout.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("#  "))
+    head = re.split(r"\s{2,}", lines[start].strip())
+    rows = []
+    for line in lines[start + 1:]:
+        if not line.strip():
+            break
+        rows.append(dict(zip(head, re.split(r"\s{2,}", line.strip()))))
+    return rows
+
+
 def test_a_failing_job_is_recorded_and_the_sweep_goes_on(sweep):
     root, result = sweep
     assert sorted(p.name for p in root.iterdir() if p.is_dir()) == NAMES
-    rows = read_index(root)
-    assert [r["name"] for r in rows] == [n.split("_", 1)[1] for n in NAMES]
+    rows = read_index(root)  # ranked by the quality evaluation each job ends with, failed jobs last
+    assert sorted(r["name"] for r in rows) == [n.split("_", 1)[1] for n in NAMES]
     assert [r["status"] for r in rows] == ["ok"] * 4 + ["failed"] * 2
+    assert [r["rank"] for r in rows] == ["1", "2", "3", "4", "", ""]
+    fids = [float(r["metric.fid"]) for r in rows[:4]]
+    assert fids == sorted(fids) and all(r["features"] for r in rows[:4])
+    assert 0 <= float(rows[0]["metric.precision"]) <= 1 and 0 <= float(rows[0]["metric.recall"]) <= 1
     assert all(r["error"].startswith(BAD) for r in rows[4:])
     for row in rows[:4]:
         assert row["steps"] == "4" and float(row["loss_D"]) > 0 and float(row["img_per_s"]) > 0
         assert float(row["wall_time_s"]) > 0 and row["error"] == ""
-    assert [r["model.kernel_size"] for r in rows] == ["3", "3", "4", "4", "9", "9"]
+    assert sorted(r["model.kernel_size"] for r in rows) == ["3", "3", "4", "4", "9", "9"]
     index = json.loads((root / "sweep.json").read_text())
     assert [job["status"] for job in index["jobs"]] == [r["status"] for r in rows]
     assert "sweep done: 6 jobs (4 ok, 2 failed)" in result.stdout
@@ -118,20 +136,20 @@ def test_hparams_dashboard_lists_every_job_with_final_metrics(sweep):
             assert status == "STATUS_FAILURE"
         else:
             assert status == "STATUS_SUCCESS" and {"loss/D", "loss/G", "perf/img_per_s"} <= tags
+            assert {"metrics/fid", "metrics/kid", "metrics/precision", "metrics/recall"} <= tags  # the quality columns
 
 
 def test_compare_ranks_the_sweep_and_draws_a_row_per_run(sweep):
     root, _ = sweep
     result = run_cli("compare", str(root), "--by", "loss_G")
     assert result.returncode == 0, result.stdout + result.stderr
-    lines = result.stdout.splitlines()
-    assert lines[0].startswith("ranked by loss_G, lowest first")
-    table = [line.split() for line in lines[3:9]]
-    assert [row[0] for row in table] == ["1", "2", "3", "4", "5", "6"]
-    losses = [float(row[4]) for row in table[:4]]  # columns: # run status loss_D loss_G ...
-    assert losses == sorted(losses)
-    assert {row[1] for row in table[4:]} == {"kernel_size=9,filters=4", "kernel_size=9,filters=8"}
-    assert all(row[2] == "failed" for row in table[4:])
+    assert result.stdout.startswith("ranked by loss_G, lowest first")
+    table = table_of(result.stdout)
+    assert [row["#"] for row in table] == ["1", "2", "3", "4", "5", "6"]
+    losses = [float(row["loss G"]) for row in table[:4]]
+    assert losses == sorted(losses) and all(row["FID"] != "-" for row in table[:4])  # quality shown beside
+    assert {row["run"] for row in table[4:]} == {"kernel_size=9,filters=4", "kernel_size=9,filters=8"}
+    assert all(row["status"] == "failed" for row in table[4:])
     png = root / "compare.png"
     assert f"wrote {png} (6 rows)" in result.stdout
     assert Image.open(png).size == figure_size(6)
@@ -139,6 +157,17 @@ def test_compare_ranks_the_sweep_and_draws_a_row_per_run(sweep):
     ranked = rank([run_row(job) for job in job_dirs(root)], "img_per_s", None)
     speeds = [row["img_per_s"] for row in ranked[:4]]
     assert speeds == sorted(speeds, reverse=True) and ranked[4]["status"] == "failed"  # higher throughput first
+
+
+def test_compare_ranks_by_sample_quality_by_default_and_names_the_features(sweep):
+    root, _ = sweep
+    result = run_cli("compare", str(root))
+    assert result.returncode == 0, result.stdout + result.stderr
+    first, second = result.stdout.splitlines()[:2]
+    assert first.startswith("ranked by fid, lowest first") and second.startswith("features: ")
+    table = table_of(result.stdout)
+    fids = [float(row["FID"]) for row in table[:4]]
+    assert fids == sorted(fids) and [row["status"] for row in table[4:]] == ["failed", "failed"]
 
 
 def test_compare_names_what_it_cannot_use(sweep, tmp_path):
@@ -160,8 +189,7 @@ def test_compare_works_on_single_runs(sweep, tmp_path):
     out = tmp_path / "side_by_side.png"
     result = run_cli("compare", *map(str, runs), "--out", str(out))
     assert result.returncode == 0, result.stdout + result.stderr
-    names = {line.split()[1] for line in result.stdout.splitlines()[3:5]}
-    assert names == {"filters=4", "filters=8"}
+    assert {row["run"] for row in table_of(result.stdout)} == {"filters=4", "filters=8"}
     assert Image.open(out).size == figure_size(2)
 
 
@@ -183,7 +211,7 @@ def test_local_parallel_launcher_gives_the_same_index(sweep, tmp_path):
     assert "4 jobs, 2 at a time, each in a fresh process (2 GPUs, one per job)" in result.stdout
     parallel = only_sweep(tmp_path)
     sequential = {r["name"]: r for r in read_index(root)}
-    rows = read_index(parallel)
+    rows = sorted(read_index(parallel), key=lambda r: int(r["job"]))
     assert [r["name"] for r in rows] == [
         "kernel_size=3,filters=4",
         "kernel_size=3,filters=8",
