@@ -23,6 +23,7 @@ TINY = [
     "trainer.log_every=2",
     "trainer.sample_every=2",
     "trainer.num_samples=16",
+    "metrics.sweep_samples=256",  # a sweep job's closing quality evaluation, at test size
     "trainer.device=cpu",
 ]
 
