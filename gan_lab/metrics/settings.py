@@ -9,13 +9,19 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf
 
 from gan_lab.config.choices import BEST_BY
-from gan_lab.config.options import Option, boolean, choice, integer, optional_text, path
+from gan_lab.config.options import Option, boolean, choice, optional_text, path
 from gan_lab.config.packaged import config_dir
+from gan_lab.config.schema import COMMON
 from gan_lab.errors import UserError
 
 
 def defaults() -> DictConfig:
     return OmegaConf.load(config_dir() / "metrics" / "default.yaml")
+
+
+def _schema(key: str):
+    """The schema's rule for metrics.<key> as an option parser: one source of truth for training and evaluate."""
+    return COMMON[f"metrics.{key}"].parse
 
 
 def _weights(text: str):
@@ -34,16 +40,16 @@ def _features(text: str) -> str:
 _PARSERS = {
     "features": (_features, "inception, or package.module.Class of an nn.Module (uint8 N x 3 x H x W -> N x D)"),
     "inception_weights": (_weights, "a local Inception-v3 weights file, for machines without internet"),
-    "num_samples": (integer(2), "generated images"),
-    "num_real": (integer(2), "real images (a seeded random subset)"),
-    "kid_subset_size": (integer(2), "KID subset size (lowered to the number of images when there are fewer)"),
-    "diversity_samples": (integer(2), "images compared pairwise for the diversity ratio"),
+    "num_samples": (_schema("num_samples"), "generated images"),
+    "num_real": (_schema("num_real"), "real images (a seeded random subset)"),
+    "kid_subset_size": (_schema("kid_subset_size"), "KID subset size (lowered to the number of images when there are fewer)"),
+    "diversity_samples": (_schema("diversity_samples"), "images compared pairwise for the diversity ratio"),
     "classifier": (boolean, "mnist / cifar10: class histogram of samples under a small CNN trained on the labels"),
-    "classifier_epochs": (integer(1), "training epochs of that CNN"),
-    "classifier_train": (integer(10), "training images of that CNN"),
-    "batch_size": (integer(1), "images per forward pass"),
+    "classifier_epochs": (_schema("classifier_epochs"), "training epochs of that CNN"),
+    "classifier_train": (_schema("classifier_train"), "training images of that CNN"),
+    "batch_size": (_schema("batch_size"), "images per forward pass"),
     "best": (choice(*BEST_BY), "during training: the metric that picks checkpoints/best.pt"),
-    "sweep_samples": (integer(0), "sweep jobs: generated images of the quality evaluation at the end (0: off)"),
+    "sweep_samples": (_schema("sweep_samples"), "sweep jobs: generated images of the quality evaluation at the end (0: off)"),
 }
 
 
