@@ -6,9 +6,12 @@ Each case runs the real CLI in a subprocess. `{tmp}` in an argument is the case'
 
 from __future__ import annotations
 
+import json
 import shutil
 import socket
 import struct
+import subprocess
+import sys
 import zlib
 from pathlib import Path
 
@@ -185,6 +188,33 @@ def test_other_commands_refuse_bad_input_in_one_line(name, files, args, fragment
         assert fragment in errors[0], errors[0]
     after = {p.relative_to(tmp_path): p.stat().st_mtime_ns for p in tmp_path.rglob("*") if p.is_file()}
     assert after == before  # nothing written, nothing changed
+
+
+LOADING_COMMANDS = ("generate", "interpolate", "evaluate", "probe")
+
+
+def test_commands_that_load_a_run_refuse_options_before_importing_torch(tmp_path, tiny_run):
+    """A refused option answers at once: the option checks run before torch (a 2-10 s import) is loaded."""
+    _prepare("run", tmp_path, tiny_run)
+    cases = [args for _, _, args, _ in OTHER_CASES if args[0] in LOADING_COMMANDS]
+    cases.append(["probe", "{tmp}/run", "epochs=0"])
+    assert {case[0] for case in cases} == set(LOADING_COMMANDS)
+    cases = [[arg.replace("{tmp}", str(tmp_path)) for arg in case] for case in cases]
+    script = (
+        "import json, sys\n"
+        "from gan_lab.cli import main\n"
+        "codes = []\n"
+        "for case in json.loads(sys.argv[1]):\n"
+        "    try:\n"
+        "        codes.append(main(case))\n"
+        "    except SystemExit as stop:\n"
+        "        codes.append(stop.code)\n"
+        "print(json.dumps({'codes': codes, 'torch': 'torch' in sys.modules}))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script, json.dumps(cases)], capture_output=True, text=True, cwd=tmp_path)
+    found = json.loads(result.stdout.splitlines()[-1])
+    assert found["codes"] == [2] * len(cases), result.stderr
+    assert not found["torch"], "a command imported torch before refusing its options"
 
 
 def test_board_on_a_busy_port_says_so(tmp_path, tiny_run):

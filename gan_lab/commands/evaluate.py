@@ -10,18 +10,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import torch
 from omegaconf import DictConfig
 
 from gan_lab.commands.run_options import CHECKPOINT, DEVICE, open_run
 from gan_lab.config.options import Option, entry_point, integer, path
-from gan_lab.data.labelled import LABELLED, load_labelled, subset
-from gan_lab.errors import UserError
 from gan_lab.metrics import settings
-from gan_lab.metrics.classifier import SmallCNN, accuracy, class_histogram, fit, predict
-from gan_lab.metrics.features import build_extractor
 from gan_lab.runs.layout import display_path
-from gan_lab.runs.scoring import evaluation_record, score_samples, write_results
 
 SUMMARY = (
     "Scores a run's checkpoint against its dataset: FID and KID (and Inception Score for RGB) computed by\n"
@@ -46,27 +40,6 @@ def data_dir_of(cfg: DictConfig, given: Path | None) -> Path:
     return given if given is not None else Path(str(cfg.paths.data_dir)).expanduser()
 
 
-def class_metrics(cfg: DictConfig, fake: torch.Tensor, m: DictConfig, data_dir: Path, seed: int, device) -> dict:
-    """Class histogram of generated images under a small CNN trained on the dataset's labels."""
-    name = cfg.dataset.name
-    if name not in LABELLED:
-        raise UserError(
-            f"metrics.classifier=true needs a labelled dataset ({', '.join(LABELLED)}); this run trained on {name}"
-        )
-    size, channels = cfg.dataset.image_size, cfg.dataset.channels
-    train_x, train_y, names = load_labelled(name, data_dir, True, size, channels)
-    train_x, train_y = subset(train_x, train_y, m.classifier_train, seed)
-    test_x, test_y, _ = load_labelled(name, data_dir, False, size, channels)
-    test_x, test_y = subset(test_x, test_y, 2000, seed)
-    torch.manual_seed(seed)
-    model = fit(SmallCNN(channels, len(names)), train_x, train_y, m.classifier_epochs, device, seed=seed)
-    histogram = class_histogram(predict(model, fake, device), len(names))
-    return {
-        "classifier_accuracy": accuracy(model, test_x, test_y, device),
-        "class_histogram": dict(zip(names, histogram)),
-    }
-
-
 def report(results: dict) -> str:
     lines = []
     for key in ("fid", "kid", "precision", "recall", "inception_score", "checkerboard", "diversity", "classifier_accuracy"):
@@ -84,6 +57,10 @@ def run(args: list[str]) -> int:
     if opened is None:
         return 0
     o, loaded = opened
+    from gan_lab.metrics.class_metrics import class_metrics  # after the options: a refused one costs no torch import
+    from gan_lab.metrics.features import build_extractor
+    from gan_lab.runs.scoring import evaluation_record, score_samples, write_results
+
     given = {k: o[k] for k in o.given if k.startswith("metrics.")}
     if "n" in o.given:
         given["metrics.num_samples"] = o["n"]

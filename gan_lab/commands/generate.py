@@ -8,18 +8,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
-import torch
-from torchvision.utils import save_image
-
 from gan_lab.commands.run_options import CHECKPOINT, DEVICE, open_run
 from gan_lab.config.options import Option, entry_point, integer, output_path
-from gan_lab.data.transforms import to_unit_range
-from gan_lab.errors import UserError
-from gan_lab.models.latent import latents
 from gan_lab.runs.layout import display_path, generated_file
-from gan_lab.runs.tensorboard import image_grid
-from gan_lab.runs.trained import generate
 
 
 def _npz_file(text: str) -> Path:
@@ -43,27 +34,15 @@ OPTIONS = [
 SUMMARY = "Samples images from a run's checkpoint (its EMA G when it kept one) into samples.npz and a grid PNG."
 
 
-def save_grid(images: torch.Tensor, file: Path, nrow: int = 8) -> None:
-    """A PNG grid of uint8 N x C x H x W images, `nrow` per row."""
-    file.parent.mkdir(parents=True, exist_ok=True)
-    save_image(image_grid(to_unit_range(images), nrow=nrow), file)
-
-
-def write_samples(images: torch.Tensor, z: torch.Tensor, file: Path) -> None:
-    """samples.npz: images as N x H x W x C uint8, z as float32."""
-    file.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        with open(file, "wb") as f:
-            np.savez_compressed(f, images=images.permute(0, 2, 3, 1).contiguous().numpy(), z=z.float().numpy())
-    except OSError as error:
-        raise UserError(f"could not write {file}: {error.strerror or error}") from None
-
-
 def run(args: list[str]) -> int:
     opened = open_run("generate", args, OPTIONS, SUMMARY)
     if opened is None:
         return 0
     o, loaded = opened
+    from gan_lab.models.latent import latents  # after the options: a refused one costs no torch import
+    from gan_lab.runs.sample_files import save_grid, write_samples
+    from gan_lab.runs.trained import generate
+
     out = o["out"] or generated_file(loaded.run_dir)
     z = latents(o["n"], loaded.latent_dim, loaded.cfg.model.latent_dist, o["seed"])
     images = generate(loaded.G, z, o["batch_size"], loaded.device)

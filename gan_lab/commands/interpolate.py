@@ -8,23 +8,11 @@ its grid (row i // 8, column i % 8) has the noise used here for index i.
 
 from __future__ import annotations
 
-import math
-from pathlib import Path
-
-import torch
-import torch.nn.functional as F
-from PIL import Image
-from torchvision.utils import make_grid, save_image
-
 from gan_lab.commands.run_options import CHECKPOINT, DEVICE, open_run
 from gan_lab.config.options import Option, choice, entry_point, integer, number, output_path
-from gan_lab.data.transforms import to_unit_range
 from gan_lab.errors import UserError
-from gan_lab.models.latent import latents
-from gan_lab.runs.layout import arithmetic_picture, display_path, interpolations_dir, walk_files
-from gan_lab.runs.trained import generate
+from gan_lab.runs.layout import display_path, interpolations_dir
 
-MIN_SHOWN = 64  # images smaller than this are enlarged (nearest neighbour) in the PNG and GIF
 OPTIONS = [
     Option("walks", integer(1), 6, "number of walks (rows of the grid)"),
     Option("steps", integer(2), 10, "images per walk, endpoints included"),
@@ -41,32 +29,6 @@ SUMMARY = (
     "together). --arithmetic A B C (comma-separated sample indices, e.g. --arithmetic 3,8,12 5,9 1,20)\n"
     "renders mean(z_A) - mean(z_B) + mean(z_C) and 7 jittered variants as arithmetic.png."
 )
-
-
-def lerp(a: torch.Tensor, b: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
-    """Straight-line points between rows a and b: len(t) x D for each pair."""
-    return a + (b - a) * t[:, None]
-
-
-def slerp(a: torch.Tensor, b: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
-    """Spherical interpolation between vectors a and b (D) at fractions t; lerp when they are parallel."""
-    cos = torch.dot(a / a.norm(), b / b.norm()).clamp(-1, 1)
-    omega = torch.arccos(cos)
-    if omega.abs() < 1e-4:
-        return lerp(a, b, t)
-    return (torch.sin((1 - t) * omega)[:, None] * a + torch.sin(t * omega)[:, None] * b) / torch.sin(omega)
-
-
-def walk_latents(starts: torch.Tensor, ends: torch.Tensor, steps: int, mode: str) -> torch.Tensor:
-    """walks x steps x D latent points."""
-    t = torch.linspace(0, 1, steps)
-    path_of = slerp if mode == "slerp" else lerp
-    return torch.stack([path_of(a, b, t) for a, b in zip(starts, ends)])
-
-
-def arithmetic_latent(z: torch.Tensor, a: list[int], b: list[int], c: list[int]) -> torch.Tensor:
-    """mean(z_A) - mean(z_B) + mean(z_C)."""
-    return z[a].mean(0) - z[b].mean(0) + z[c].mean(0)
 
 
 def parse_groups(values: list[str]) -> list[list[int]]:
@@ -100,53 +62,16 @@ def split_arithmetic(args: list[str]) -> tuple[list[str], list[list[int]] | None
     return rest, parse_groups(values)
 
 
-def enlarge(images: torch.Tensor) -> torch.Tensor:
-    """Float images smaller than MIN_SHOWN px enlarged by an integer factor (nearest neighbour)."""
-    factor = math.ceil(MIN_SHOWN / images.shape[-1])
-    return F.interpolate(images, scale_factor=factor, mode="nearest") if factor > 1 else images
-
-
-def to_frame(grid: torch.Tensor) -> Image.Image:
-    """A 3 x H x W grid in [0, 1] as a PIL image."""
-    return Image.fromarray(grid.mul(255).round().clamp(0, 255).byte().permute(1, 2, 0).numpy())
-
-
-def write_walks(images: torch.Tensor, out: Path, fps: float) -> tuple[Path, Path]:
-    """walks.png (a row per walk) and walks.gif (frame t: every walk at step t, forth and back)."""
-    walks, steps = images.shape[:2]
-    shown = enlarge(to_unit_range(images.flatten(0, 1))).unflatten(0, (walks, steps))
-    png, gif = walk_files(out)
-    save_image(shown.flatten(0, 1), png, nrow=steps, padding=2, normalize=True, value_range=(-1, 1))
-    columns = max(1, math.ceil(math.sqrt(walks)))
-    frames = [
-        to_frame(make_grid(shown[:, t], nrow=columns, padding=2, normalize=True, value_range=(-1, 1)))
-        for t in list(range(steps)) + list(range(steps - 2, 0, -1))
-    ]
-    frames[0].save(gif, save_all=True, append_images=frames[1:], duration=round(1000 / fps), loop=0)
-    return png, gif
-
-
-def write_arithmetic(G, z_all, groups, loaded, jitter: float, seed: int, out: Path) -> Path:
-    """arithmetic.png: rows A, B, C (their samples, then the image of their mean z), then the result and variants."""
-    result = arithmetic_latent(z_all, *groups)
-    noise = torch.rand(7, result.numel(), generator=torch.Generator().manual_seed(seed)).mul_(2).sub_(1).mul_(jitter)
-    rows_z = [torch.cat([z_all[g], z_all[g].mean(0, keepdim=True)]) for g in groups]
-    rows_z.append(torch.cat([result[None], result[None] + noise]))
-    rows = [to_unit_range(generate(G, row, 256, loaded.device)) for row in rows_z]
-    width = max(len(row) for row in rows)
-    white = torch.ones_like(rows[0][:1])  # fills rows shorter than the grid
-    images = torch.cat([torch.cat([row, white.expand(width - len(row), -1, -1, -1)]) for row in rows])
-    file = arithmetic_picture(out)
-    save_image(enlarge(images), file, nrow=width, padding=2, normalize=True, value_range=(-1, 1))
-    return file
-
-
 def run(args: list[str]) -> int:
     args, groups = split_arithmetic(args)
     opened = open_run("interpolate", args, OPTIONS, SUMMARY, extra=" [--arithmetic A B C]")
     if opened is None:
         return 0
     o, loaded = opened
+    from gan_lab.models.latent import latents, walk_latents  # after the options: a refused one costs no torch import
+    from gan_lab.runs.interpolation_pictures import write_arithmetic, write_walks
+    from gan_lab.runs.trained import generate
+
     out = o["out"] or interpolations_dir(loaded.run_dir)
     out.mkdir(parents=True, exist_ok=True)
     dist = loaded.cfg.model.latent_dist

@@ -10,27 +10,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import torch
-import torch.nn as nn
-import torch.nn.functional as F
-
 from gan_lab.commands.run_options import CHECKPOINT, DEVICE, open_run
+from gan_lab.config.choices import LABELLED_DATASETS
 from gan_lab.config.options import Option, entry_point, integer, optional_text, path
-from gan_lab.data.labelled import LABELLED, load_labelled, subset
-from gan_lab.data.transforms import to_unit_range
 from gan_lab.errors import UserError
-from gan_lab.metrics.classifier import accuracy, fit
-from gan_lab.models import build_models
 from gan_lab.runs.layout import display_path, write_probe
-from gan_lab.runs.tensorboard import RunWriter
-
-POOLED = 4  # each conv layer's output is max-pooled to POOLED x POOLED, as in the DCGAN paper
 OPTIONS = [
     Option(
         "dataset",
         optional_text,
         None,
-        f"{' or '.join(LABELLED)} (default: the run's dataset when labelled, else mnist)",
+        f"{' or '.join(LABELLED_DATASETS)} (default: the run's dataset when labelled, else mnist)",
     ),
     Option("subset", integer(10), 10000, "training images of the probe (a seeded subset of the train split)"),
     Option("test_subset", integer(10), 10000, "test images (a seeded subset of the test split)"),
@@ -46,59 +36,22 @@ SUMMARY = (
 )
 
 
-def conv_layers(D: nn.Module) -> list[nn.Conv2d]:
-    convs = [m for m in D.modules() if isinstance(m, nn.Conv2d)]
-    if not convs:
-        raise UserError(f"probe needs a convolutional D; {type(D).__name__} has no conv layers")
-    return convs
-
-
-@torch.no_grad()
-def d_features(D: nn.Module, images: torch.Tensor, device: torch.device, batch_size: int = 256) -> torch.Tensor:
-    """uint8 images -> N x F: every conv layer's output max-pooled to 4 x 4 and concatenated (CPU floats)."""
-    pooled: list[torch.Tensor] = []
-
-    def keep(module, inputs, output):  # pools at once: the in-place activation after the conv changes output
-        size = min(POOLED, output.shape[-2], output.shape[-1])
-        pooled.append(F.adaptive_max_pool2d(output.float(), size).flatten(1).cpu())
-
-    handles = [conv.register_forward_hook(keep) for conv in conv_layers(D)]
-    D.eval()
-    batches = []
-    try:
-        for start in range(0, len(images), batch_size):
-            pooled.clear()
-            D(to_unit_range(images[start : start + batch_size].to(device)))
-            batches.append(torch.cat(pooled, dim=1))
-    finally:
-        for handle in handles:
-            handle.remove()
-    return torch.cat(batches)
-
-
-def linear_probe(
-    train_f: torch.Tensor, train_y: torch.Tensor, test_f: torch.Tensor, test_y: torch.Tensor,
-    num_classes: int, epochs: int, seed: int, device: torch.device,
-) -> float:  # fmt: skip
-    """Test accuracy of a linear classifier on standardised features."""
-    mean, std = train_f.mean(0), train_f.std(0).clamp_min(1e-6)
-    torch.manual_seed(seed)
-    model = fit(
-        nn.Linear(train_f.shape[1], num_classes), (train_f - mean) / std, train_y, epochs, device,
-        batch_size=256, lr=1e-3, weight_decay=1e-4, seed=seed,
-    )  # fmt: skip
-    return accuracy(model, (test_f - mean) / std, test_y, device)
-
-
 def run(args: list[str]) -> int:
     opened = open_run("probe", args, OPTIONS, SUMMARY)
     if opened is None:
         return 0
     o, loaded = opened
+    import torch  # after the options: a refused one costs no torch import
+
+    from gan_lab.data.labelled import load_labelled, subset
+    from gan_lab.metrics.linear_probe import d_features, linear_probe
+    from gan_lab.models import build_models
+    from gan_lab.runs.tensorboard import RunWriter
+
     cfg = loaded.cfg
-    name = o["dataset"] or (cfg.dataset.name if cfg.dataset.name in LABELLED else "mnist")
-    if name not in LABELLED:
-        raise UserError(f"gan-lab probe: dataset={name} must be one of {', '.join(LABELLED)}")
+    name = o["dataset"] or (cfg.dataset.name if cfg.dataset.name in LABELLED_DATASETS else "mnist")
+    if name not in LABELLED_DATASETS:
+        raise UserError(f"gan-lab probe: dataset={name} must be one of {', '.join(LABELLED_DATASETS)}")
     data_dir = o["data_dir"] or Path(str(cfg.paths.data_dir)).expanduser()
     size, channels = cfg.dataset.image_size, cfg.dataset.channels
     train_x, train_y, names = load_labelled(name, data_dir, True, size, channels)

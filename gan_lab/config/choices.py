@@ -5,6 +5,7 @@ KEY_CHOICES is what shell completion offers after `key=` (tests check each key e
 """
 
 DATASET_NAMES = ("cifar10", "image_folder", "mnist", "shapes")
+LABELLED_DATASETS = ("mnist", "cifar10")  # datasets with class labels: evaluate's classifier, probe
 MODEL_NAMES = ("dcgan", "dlwp", "mlp", "resnet")
 UPSAMPLE_MODES = ("transpose", "nearest", "bilinear", "pixel_shuffle")
 DOWNSAMPLE_MODES = ("stride", "avgpool")

@@ -1,4 +1,4 @@
-"""Latent noise z from the model's prior: N(0, 1) or U[-1, 1] (model.latent_dist)."""
+"""Latent noise z from the model's prior: N(0, 1) or U[-1, 1] (model.latent_dist), and walks between latent points."""
 
 from __future__ import annotations
 
@@ -21,3 +21,29 @@ def latents(n: int, latent_dim: int, dist: str, seed: int) -> torch.Tensor:
     generator = torch.Generator().manual_seed(seed)
     blocks = [sample_latent(LATENT_BLOCK, latent_dim, dist, generator=generator) for _ in range(-(-n // LATENT_BLOCK))]
     return torch.cat(blocks)[:n] if blocks else torch.zeros(0, latent_dim)
+
+
+def lerp(a: torch.Tensor, b: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+    """Straight-line points between rows a and b: len(t) x D for each pair."""
+    return a + (b - a) * t[:, None]
+
+
+def slerp(a: torch.Tensor, b: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+    """Spherical interpolation between vectors a and b (D) at fractions t; lerp when they are parallel."""
+    cos = torch.dot(a / a.norm(), b / b.norm()).clamp(-1, 1)
+    omega = torch.arccos(cos)
+    if omega.abs() < 1e-4:
+        return lerp(a, b, t)
+    return (torch.sin((1 - t) * omega)[:, None] * a + torch.sin(t * omega)[:, None] * b) / torch.sin(omega)
+
+
+def walk_latents(starts: torch.Tensor, ends: torch.Tensor, steps: int, mode: str) -> torch.Tensor:
+    """walks x steps x D latent points."""
+    t = torch.linspace(0, 1, steps)
+    path_of = slerp if mode == "slerp" else lerp
+    return torch.stack([path_of(a, b, t) for a, b in zip(starts, ends)])
+
+
+def arithmetic_latent(z: torch.Tensor, a: list[int], b: list[int], c: list[int]) -> torch.Tensor:
+    """mean(z_A) - mean(z_B) + mean(z_C)."""
+    return z[a].mean(0) - z[b].mean(0) + z[c].mean(0)

@@ -12,7 +12,7 @@ import torch
 from afterhelpers import FEATURES, command, copy_run, failing, write_patterned_mnist
 from omegaconf import OmegaConf
 
-from gan_lab.commands.evaluate import class_metrics
+from gan_lab.metrics.class_metrics import class_metrics
 from gan_lab.data.labelled import load_labelled
 from gan_lab.data.shapes import draw_shapes
 from gan_lab.metrics import settings

@@ -6,7 +6,7 @@ import torch
 from afterhelpers import command, copy_run, failing
 from PIL import Image
 
-from gan_lab.commands.interpolate import arithmetic_latent, lerp, slerp, walk_latents
+from gan_lab.models.latent import arithmetic_latent, lerp, slerp, walk_latents
 
 
 def test_slerp_keeps_endpoints_and_stays_on_the_sphere_while_lerp_cuts_through():

@@ -10,7 +10,7 @@ import torch
 from afterhelpers import command, copy_run, failing, write_patterned_mnist
 from omegaconf import OmegaConf
 
-from gan_lab.commands.probe import d_features
+from gan_lab.metrics.linear_probe import d_features
 from gan_lab.errors import UserError
 from gan_lab.models import build_models
 from gan_lab.runs.layout import read_scalars

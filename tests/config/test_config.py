@@ -127,14 +127,16 @@ def test_unknown_command_suggests():
 
 
 def test_registries_match_the_names_validation_allows():
-    from gan_lab.config.choices import DATASET_NAMES, LOSS_NAMES, MODEL_NAMES
+    from gan_lab.config.choices import DATASET_NAMES, LABELLED_DATASETS, LOSS_NAMES, MODEL_NAMES
     from gan_lab.data import DATASETS
+    from gan_lab.data.labelled import LABELLED
     from gan_lab.models import MODELS
     from gan_lab.training.losses import LOSSES
 
     assert sorted(DATASETS) == sorted(DATASET_NAMES)
     assert sorted(MODELS) == sorted(MODEL_NAMES)
     assert sorted(LOSSES) == sorted(LOSS_NAMES)
+    assert tuple(LABELLED) == LABELLED_DATASETS
 
 
 @pytest.mark.parametrize("group,option", all_choices())
