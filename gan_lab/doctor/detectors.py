@@ -123,27 +123,46 @@ class GStarves(Detector):
 
 
 class Exploding(Detector):
+    """A layer's gradient norm above the absolute limit (ganhacks: 100) and far above that layer's own usual range.
+
+    A healthy D's first layers swing between tens and hundreds of steps apart (kernel 3, 16 filters:
+    6 to 650 in 300 steps with sound losses), so once a layer has a history its norm must also reach
+    USUAL_RANGE x its median so far; until then the absolute limit alone judges it, and so it does a layer
+    whose median is itself over the limit (a run that explodes from the start cannot make explosions usual).
+    """
+
     name, title = "exploding", "exploding gradients"
     advice = (
         "A gradient norm far above the usual range (ganhacks: over 100, things are going wrong). Lower the "
         "learning rates (optim.lr_G, optim.lr_D), clip gradients (optim.clip_norm=10), or normalise D "
         "(model.norm_D=spectral)."
     )
+    USUAL_RANGE = 10  # a norm this many times the layer's median so far is outside its usual range
+    HISTORY = 5  # observations of a layer before its own median counts
 
     def __init__(self, patience: int, grad_norm: float):
         super().__init__(patience)
         self.limit = grad_norm
+        self.history: dict[tuple[str, int], list[float]] = {}
 
     def test(self, obs):
-        worst = None
+        worst = None  # (how far past its limits, norm, layer, its median so far or None)
         for net in ("G", "D"):
             for index, norm in enumerate(obs.get(f"grad_norm/{net}") or []):
-                if math.isfinite(norm) and (worst is None or norm > worst[0]):
-                    worst = (norm, net, index)
+                if not math.isfinite(norm):
+                    continue
+                seen = self.history.setdefault((net, index), [])
+                median = statistics.median(seen) if len(seen) >= self.HISTORY else None
+                usual = median if median is not None and median <= self.limit else None
+                over = norm / max(self.limit, self.USUAL_RANGE * usual if usual else 0.0)
+                if worst is None or over > worst[0]:
+                    worst = (over, norm, (net, index), usual)
+                seen.append(norm)
         if worst is None:
             return None
-        norm, net, index = worst
-        return norm > self.limit, f"largest gradient norm {norm:.3g} ({net} layer {index:02d})"
+        over, norm, (net, index), usual = worst
+        against = f", {norm / usual:.0f}x its median so far" if usual else ""
+        return over > 1, f"gradient norm {norm:.3g} ({net} layer {index:02d}{against})"
 
 
 # A sample score still improves when it beats the best of the previous grids by more than this fraction.

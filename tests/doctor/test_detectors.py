@@ -75,6 +75,22 @@ def test_exploding_names_the_largest_layer():
     assert event.state == "fired" and "250 (D layer 00)" in event.evidence
 
 
+# D's first-layer gradient norm every 15 steps of a healthy run (kernel 3, 16 filters, resize-conv G,
+# 300 steps: FID mid-sweep, D(x) 0.78-0.88): it swings past 100 and back without the run going wrong.
+HEALTHY_SWINGS = [5.9, 5.6, 5.8, 17.6, 14.3, 45.2, 203.3, 67.2, 71.8, 27.8, 140.7, 151.2, 339.0, 283.2, 13.3,
+                  14.2, 49.2, 649.1, 243.2, 17.3]  # fmt: skip
+
+
+def test_exploding_judges_a_norm_against_the_layers_own_range():
+    healthy = Exploding(patience=3, grad_norm=100)
+    assert feed(healthy, [{"grad_norm/D": [norm, 1.0]} for norm in HEALTHY_SWINGS]) == []
+    blowing_up = Exploding(patience=3, grad_norm=100)
+    norms = HEALTHY_SWINGS[:10] + [900.0, 3000.0, 8000.0]  # 10x-100x the layer's median (22.7) and growing
+    assert feed(blowing_up, [{"grad_norm/D": [norm, 1.0]} for norm in norms]) == [(13, "fired")]
+    from_the_start = Exploding(patience=3, grad_norm=100)  # its median over the limit: the limit alone judges
+    assert feed(from_the_start, [{"grad_norm/G": [300.0, 2e5]}] * 12) == [(3, "fired")]
+
+
 def test_sample_checks_wait_for_the_warmup():
     m = ModeCollapse(patience=1, warmup=200, limit=0.2)
     assert m.update(100, {DIVERSITY: 0.01}) is None
