@@ -19,7 +19,8 @@ from gan_lab.sweeps.job_names import short_keys
 
 # Scalars every run logs; the dashboard shows each one's last value as a metric column.
 METRICS = ("loss/D", "loss/G", "prob/D_real", "prob/D_fake", "perf/img_per_s")
-STATUS = {"ok": api_pb2.STATUS_SUCCESS, "time_limit": api_pb2.STATUS_SUCCESS, "interrupted": api_pb2.STATUS_UNKNOWN}  # else STATUS_FAILURE
+STATUS = {"ok": api_pb2.STATUS_SUCCESS, "time_limit": api_pb2.STATUS_SUCCESS, "interrupted": api_pb2.STATUS_UNKNOWN,
+          "preempted": api_pb2.STATUS_UNKNOWN}  # else STATUS_FAILURE
 
 
 def typed(value: str) -> float | bool | str:

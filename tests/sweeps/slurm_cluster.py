@@ -103,7 +103,7 @@ class SlurmCluster:
                     f"SlurmdPort={_free_port()}",
                     "SlurmUser=root",
                     "SlurmdUser=root",
-                    f"AuthInfo=socket={f / 'munge.socket'},cred_expire=10",  # a requeued job waits this long (default 120 s)
+                    f"AuthInfo=socket={f / 'munge.socket'},cred_expire=5",  # a requeued job waits this long (default 120 s)
                     f"StateSaveLocation={f / 'state'}",
                     f"SlurmdSpoolDir={f / 'spool'}",
                     f"SlurmctldPidFile={f / 'slurmctld.pid'}",
@@ -117,6 +117,7 @@ class SlurmCluster:
                     "SelectType=select/cons_tres",
                     "SelectTypeParameters=CR_CPU",
                     "SchedulerType=sched/builtin",
+                    "SchedulerParameters=sched_interval=1",  # a requeued job starts once eligible (default: a 60 s pass)
                     "MpiDefault=none",
                     "ReturnToService=2",
                     "MinJobAge=3600",  # finished jobs stay visible to scontrol (the sacct stand-in)

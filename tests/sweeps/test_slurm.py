@@ -1,0 +1,223 @@
+"""Sweeps through a real SLURM scheduler (hydra/launcher=slurm): one node on localhost, started for this module.
+
+`uv run pytest -k slurm` runs them. They need root and Debian's slurm-wlm and munge packages; without
+them they skip, except where the environment variable CI is set: there they fail (CI installs both).
+The sweep driver runs as a real `gan-lab train -m` subprocess; its jobs are SLURM jobs on this machine.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from conftest import TINY, run_cli
+from slurm_cluster import SlurmCluster, missing
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+from gan_lab.runs.layout import job_dirs, load_job_record, load_summary
+
+BAD = "model.kernel_size=9 is not allowed"  # kernel sizes run from 2 to 7
+# One job per CPU of this node, small: the node may be a 2-core machine.
+LAUNCHER = [
+    "hydra/launcher=slurm",
+    "hydra.launcher.partition=test",
+    "hydra.launcher.cpus_per_task=1",
+    "hydra.launcher.mem_gb=1",
+    "hydra.launcher.gpus_per_node=0",
+    "hydra.launcher.timeout_min=10",
+    "metrics.sweep_samples=0",  # no closing quality evaluation: the scheduler is what these tests are about
+]
+TINY_SWEPT = [o for o in TINY if not o.startswith(("model.filters", "trainer.steps", "metrics.sweep_samples"))]
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory):
+    """munged, slurmctld and slurmd in a temporary folder, for this module; clients reach it via SLURM_CONF."""
+    reason = missing()
+    if reason:
+        if os.environ.get("CI"):
+            pytest.fail(f"CI runs the SLURM tests, but {reason}")
+        pytest.skip(reason)
+    folder = tmp_path_factory.mktemp("slurm")
+    cluster = SlurmCluster(folder).start()
+    print(f"test SLURM cluster up in {cluster.setup_s:.1f} s ({folder})")
+    with pytest.MonkeyPatch.context() as patch:
+        for key, value in cluster.env.items():
+            patch.setenv(key, value)
+        yield cluster
+    cluster.stop()
+
+
+def start_sweep(cwd: Path, *overrides: str) -> subprocess.Popen:
+    """`gan-lab train -m <overrides>` in cwd, in the background; its output goes to cwd/driver.log."""
+    cwd.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "OMP_NUM_THREADS": "1"}  # jobs inherit it (sbatch --export=ALL)
+    env.pop("HYDRA_FULL_ERROR", None)
+    log = open(cwd / "driver.log", "w")
+    return subprocess.Popen(
+        [sys.executable, "-m", "gan_lab", "train", "-m", *LAUNCHER, f"hydra.sweep.dir={cwd / 'sweep'}", *overrides],
+        cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+
+
+def finish(driver: subprocess.Popen, cwd: Path, timeout: float) -> str:
+    try:
+        driver.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        driver.kill()
+        driver.wait()
+    output = (cwd / "driver.log").read_text()
+    assert driver.returncode == 0, output
+    return output
+
+
+def read_index(sweep: Path) -> list[dict]:
+    with (sweep / "sweep.csv").open() as handle:
+        return sorted(csv.DictReader(handle), key=lambda row: int(row["job"]))
+
+
+def wait_for(condition, timeout: float, what: str, driver: subprocess.Popen | None = None, cwd: Path | None = None):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = condition()
+        if found:
+            return found
+        if driver is not None and driver.poll() is not None:
+            break
+        time.sleep(0.2)
+    log = (cwd / "driver.log").read_text() if cwd is not None else ""
+    pytest.fail(f"{what} did not happen within {timeout:.0f} s\n{log}")
+
+
+def slurm_job_of(run_dir: Path) -> str:
+    """The SLURM job id (array form, e.g. 3_2) that ran a sweep job, from its submitit log folder."""
+    number = run_dir.name.split("_", 1)[0]
+    folders = [p.name for p in (run_dir.parent / ".submitit").iterdir() if p.name.endswith(f"_{number}")]
+    assert len(folders) == 1, folders
+    return folders[0]
+
+
+def final_state(cluster: SlurmCluster, job: str) -> dict[str, str]:
+    """`scontrol show job` once SLURM has finished with the job (the sweep may end a moment before)."""
+    return wait_for(lambda: (f := cluster.job_fields(job))["JobState"] not in ("RUNNING", "COMPLETING") and f, 30,
+                    f"SLURM job {job} ending")  # fmt: skip
+
+
+def logged_steps(run_dir: Path) -> list[int]:
+    """Every loss/D step in the run's event files, duplicates kept (no purging of out-of-order records)."""
+    events = EventAccumulator(str(run_dir), size_guidance={"scalars": 0}, purge_orphaned_data=False).Reload()
+    return [event.step for event in events.Scalars("loss/D")]
+
+
+# ----------------------------------------------------------------- a sweep that goes well
+@pytest.fixture(scope="module")
+def finished_sweep(cluster, tmp_path_factory) -> tuple[Path, str]:
+    cwd = tmp_path_factory.mktemp("slurm_sweep")
+    driver = start_sweep(cwd, "model.kernel_size=3,4", "model.filters=4,8", "trainer.steps=4", *TINY_SWEPT)
+    return cwd / "sweep", finish(driver, cwd, timeout=240)
+
+
+def test_slurm_sweep_runs_every_job_through_the_scheduler(finished_sweep, cluster):
+    sweep, output = finished_sweep
+    rows = read_index(sweep)
+    assert [(r["model.kernel_size"], r["model.filters"], r["status"]) for r in rows] == [
+        ("3", "4", "ok"), ("3", "8", "ok"), ("4", "4", "ok"), ("4", "8", "ok"),
+    ]  # fmt: skip
+    assert all(r["steps"] == "4" and r["error"] == "" for r in rows)
+    assert "sweep done: 4 jobs (4 ok)" in output
+    for run in job_dirs(sweep):
+        job = slurm_job_of(run)  # e.g. 7_2: array 7, task 2
+        logs = sweep / ".submitit" / job
+        assert "Job completed successfully" in (logs / f"{job}_0_log.out").read_text()
+        fields = final_state(cluster, job)
+        assert (fields["JobState"], fields["Partition"], fields["NumCPUs"]) == ("COMPLETED", "test", "1")
+        assert load_job_record(run)["host"] == cluster.node
+
+
+# ----------------------------------------------------------------- a job that fails, one that is cancelled
+@pytest.fixture(scope="module")
+def troubled_sweep(cluster, tmp_path_factory) -> tuple[Path, str, str]:
+    """2 x 2: kernel_size=9 cannot be built (two failed jobs); the 100000-step kernel_size=4 job is scancel'ed."""
+    cwd = tmp_path_factory.mktemp("slurm_troubled")
+    overrides = [o for o in TINY_SWEPT if not o.startswith(("trainer.log_every", "trainer.sample_every"))]
+    driver = start_sweep(cwd, "trainer.steps=4,100000", "model.kernel_size=4,9", "model.filters=4",
+                         "trainer.log_every=50", "trainer.sample_every=1000", *overrides)  # fmt: skip
+    sweep = cwd / "sweep"
+    long_run = wait_for(lambda: next(iter(sweep.glob("2_*")), None), 120, "job 2 starting", driver, cwd)
+    wait_for(lambda: "step 50/" in (long_run / "train.log").read_text() if (long_run / "train.log").exists() else False,
+             120, "job 2 training", driver, cwd)  # fmt: skip
+    job = slurm_job_of(long_run)
+    subprocess.run(["scancel", job], check=True)
+    return sweep, finish(driver, cwd, timeout=180), job
+
+
+def test_slurm_failing_job_is_recorded_while_the_others_finish(troubled_sweep):
+    sweep, output, _ = troubled_sweep
+    rows = read_index(sweep)
+    assert [(r["trainer.steps"], r["model.kernel_size"], r["status"]) for r in rows] == [
+        ("4", "4", "ok"), ("4", "9", "failed"), ("100000", "4", "cancelled"), ("100000", "9", "failed"),
+    ]  # fmt: skip
+    assert rows[1]["error"].startswith(BAD) and rows[3]["error"].startswith(BAD)
+    assert "sweep done: 4 jobs (1 ok, 2 failed, 1 cancelled)" in output
+
+
+def test_slurm_scancel_is_recorded_as_cancelled_not_as_interrupted(troubled_sweep, cluster):
+    sweep, _, job = troubled_sweep
+    run = job_dirs(sweep)[2]
+    assert final_state(cluster, job)["JobState"] == "CANCELLED"
+    record = load_job_record(run)  # written by the sweep driver: the job itself left no result
+    assert record["status"] == "cancelled" and record["error"].startswith(f"SLURM job {job} ended CANCELLED")
+    assert f".submitit/{job}/{job}_0_log.err" in record["error"]
+    # The run handled scancel's SIGTERM like any SIGTERM (checkpoint, summary "interrupted"); the index
+    # says why it came: the scheduler cancelled it.
+    summary = load_summary(run)
+    assert summary["status"] == "interrupted" and (run / summary["checkpoint"]).is_file()
+    assert read_index(sweep)[2]["status"] == "cancelled"
+
+
+# ----------------------------------------------------------------- time limit: checkpoint, requeue, resume
+def steps_per_second(tmp_path: Path) -> float:
+    """This machine's speed on the time-limit test's run, one thread, measured in this process."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        result = run_cli("train", *TINY_SWEPT, "model.filters=4", "trainer.steps=300", "trainer.log_every=50",
+                         "trainer.sample_every=1000", f"hydra.run.dir={tmp_path / 'speed'}")  # fmt: skip
+    finally:
+        torch.set_num_threads(threads)
+    assert result.returncode == 0, result.stdout + result.stderr
+    summary = load_summary(tmp_path / "speed")
+    return summary["img_per_s"] / summary["batch_size"]
+
+
+@pytest.mark.slow
+def test_slurm_time_limit_checkpoints_requeues_and_resumes_in_the_same_run_dir(cluster, tmp_path):
+    """A 1-minute time limit on a run that needs longer: SLURM signals it (SIGUSR2, signal_delay_s before the
+    limit), the job saves a checkpoint and is requeued, and the requeued job continues in its run directory."""
+    rate = steps_per_second(tmp_path)
+    steps = 50 * math.ceil(rate * 60 / 50)  # a minute of training, plus start-up: more than the limit
+    driver = start_sweep(tmp_path, "model.filters=4", "model.kernel_size=4", f"trainer.steps={steps}",
+                         "trainer.log_every=50", "trainer.sample_every=100000", "hydra.launcher.timeout_min=1",
+                         "hydra.launcher.signal_delay_s=5", *TINY_SWEPT)  # fmt: skip
+    finish(driver, tmp_path, timeout=420)
+    (run,) = job_dirs(tmp_path / "sweep")
+    job = slurm_job_of(run)
+    fields = final_state(cluster, job)
+    assert fields["JobState"] == "COMPLETED" and int(fields["Restarts"]) >= 1, fields
+    log = (run / "train.log").read_text()
+    assert "SIGUSR2 (SLURM: time limit or preemption ahead)" in log and "Requeued job" in log
+    assert "continuing from step_" in log and "resuming" in log
+    summary = load_summary(run)
+    assert (summary["status"], summary["steps"]) == ("ok", steps)
+    assert read_index(tmp_path / "sweep")[0]["status"] == "ok"
+    # One timeline: every logging step once, in order, across the requeued pieces.
+    assert logged_steps(run) == list(range(50, steps + 1, 50))
+    assert len(list(run.glob("events.out.tfevents.*[0-9]"))) == 1 + int(fields["Restarts"])
