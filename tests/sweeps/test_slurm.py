@@ -33,7 +33,9 @@ LAUNCHER = [
     "hydra.launcher.timeout_min=10",
     "metrics.sweep_samples=0",  # no closing quality evaluation: the scheduler is what these tests are about
 ]
-TINY_SWEPT = [o for o in TINY if not o.startswith(("model.filters", "trainer.steps", "metrics.sweep_samples"))]
+# TINY without what these sweeps set themselves (Hydra takes the last value given for a key)
+TINY_SWEPT = [o for o in TINY if not o.startswith(("model.filters", "trainer.steps", "trainer.log_every",
+                                                  "trainer.sample_every", "metrics.sweep_samples"))]
 
 
 @pytest.fixture(scope="module")
@@ -96,11 +98,10 @@ def wait_for(condition, timeout: float, what: str, driver: subprocess.Popen | No
 
 
 def slurm_job_of(run_dir: Path) -> str:
-    """The SLURM job id (array form, e.g. 3_2) that ran a sweep job, from its submitit log folder."""
-    number = run_dir.name.split("_", 1)[0]
-    folders = [p.name for p in (run_dir.parent / ".submitit").iterdir() if p.name.endswith(f"_{number}")]
-    assert len(folders) == 1, folders
-    return folders[0]
+    """The SLURM job id that ran a sweep job (an array task as <array>_<task>), as Hydra recorded it."""
+    from omegaconf import OmegaConf
+
+    return str(OmegaConf.load(run_dir / ".hydra" / "hydra.yaml").hydra.job.id)
 
 
 def final_state(cluster: SlurmCluster, job: str) -> dict[str, str]:
@@ -119,7 +120,8 @@ def logged_steps(run_dir: Path) -> list[int]:
 @pytest.fixture(scope="module")
 def finished_sweep(cluster, tmp_path_factory) -> tuple[Path, str]:
     cwd = tmp_path_factory.mktemp("slurm_sweep")
-    driver = start_sweep(cwd, "model.kernel_size=3,4", "model.filters=4,8", "trainer.steps=4", *TINY_SWEPT)
+    driver = start_sweep(cwd, "model.kernel_size=3,4", "model.filters=4,8", "trainer.steps=4", "trainer.log_every=2",
+                         "trainer.sample_every=2", *TINY_SWEPT)
     return cwd / "sweep", finish(driver, cwd, timeout=240)
 
 
@@ -145,9 +147,8 @@ def test_slurm_sweep_runs_every_job_through_the_scheduler(finished_sweep, cluste
 def troubled_sweep(cluster, tmp_path_factory) -> tuple[Path, str, str]:
     """2 x 2: kernel_size=9 cannot be built (two failed jobs); the 100000-step kernel_size=4 job is scancel'ed."""
     cwd = tmp_path_factory.mktemp("slurm_troubled")
-    overrides = [o for o in TINY_SWEPT if not o.startswith(("trainer.log_every", "trainer.sample_every"))]
     driver = start_sweep(cwd, "trainer.steps=4,100000", "model.kernel_size=4,9", "model.filters=4",
-                         "trainer.log_every=50", "trainer.sample_every=1000", *overrides)  # fmt: skip
+                         "trainer.log_every=50", "trainer.sample_every=1000", *TINY_SWEPT)
     sweep = cwd / "sweep"
     long_run = wait_for(lambda: next(iter(sweep.glob("2_*")), None), 120, "job 2 starting", driver, cwd)
     wait_for(lambda: "step 50/" in (long_run / "train.log").read_text() if (long_run / "train.log").exists() else False,
