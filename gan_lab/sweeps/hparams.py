@@ -93,7 +93,7 @@ def write_job_hparams(run_dir: Path, record: dict) -> None:
     extra = {f"metrics/{k}": float(v) for k, v in scored.items() if isinstance(v, float)}
     step = int(summary.get("steps") or 0)
     now = time.time()
-    for older in Path(run_dir).glob(f"events.out.tfevents.*{HPARAMS_SUFFIX}"):  # the job ran again (a sweep started again)
+    for older in Path(run_dir).glob(f"events.out.tfevents.*{HPARAMS_SUFFIX}"):  # the job ran again
         older.unlink(missing_ok=True)
     writer = EventFileWriter(str(run_dir), filename_suffix=HPARAMS_SUFFIX)
     try:

@@ -27,12 +27,12 @@ from gan_lab.sweeps.ranking import QUALITY, default_by, places, rank
 
 FINAL = ("loss_D", "loss_G", "prob_D_real", "prob_D_fake")
 NOT_FINISHED = "no summary.json: the job did not finish (killed, crashed or still running)"
-# A job record's status set by the SLURM launcher from the scheduler's verdict (hydra_plugins/gan_lab_launcher/slurm.py):
-# it names why the run's own summary says it stopped on a signal (scancel sends SIGTERM, the run saves and stops).
+# A job record's status set by the SLURM launcher from SLURM's end state (hydra_plugins/gan_lab_launcher/slurm.py;
+# any other state: failed). It says why the run's own summary says it stopped on a signal (scancel sends SIGTERM).
 SCHEDULER_STATUS = {"CANCELLED": "cancelled", "TIMEOUT": "timeout", "DEADLINE": "timeout",
-                    "OUT_OF_MEMORY": "out_of_memory", "NODE_FAIL": "node_fail"}  # SLURM's end state -> status; else failed
+                    "OUT_OF_MEMORY": "out_of_memory", "NODE_FAIL": "node_fail", "PREEMPTED": "preempted"}
 SCHEDULER_ENDS = tuple(dict.fromkeys(SCHEDULER_STATUS.values()))
-STOPPED_BY_SIGNAL = (None, "interrupted", "preempted")
+STOPPED_BY_SIGNAL = ("interrupted", "preempted")  # summary.json statuses of a run that saved and stopped on a signal
 
 
 def read_diagnoses(run_dir: Path) -> list[str]:

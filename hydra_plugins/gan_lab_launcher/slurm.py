@@ -3,7 +3,7 @@
 The stock launcher waits for each job's result and raises at the first job that has none, so one job
 cancelled (scancel), killed at its time limit, out of memory or lost with its node ends the whole
 sweep without an index. This one writes such a job's record into its run directory (job.json: status
-cancelled, timeout, out_of_memory, node_fail or failed, with SLURM's state and the job's log) and goes
+cancelled, timeout, out_of_memory, node_fail, preempted or failed, with SLURM's state and its log) and goes
 on, so sweep.csv has a row for every job. Jobs that SLURM preempts or stops at their time limit are
 requeued by submitit and continue from their own checkpoint (gan_lab/sweeps/requeue.py).
 The preset is conf/hydra/launcher/slurm.yaml. Imported by Hydra's plugin scan: keep it light.
@@ -12,6 +12,7 @@ The preset is conf/hydra/launcher/slurm.yaml. Imported by Hydra's plugin scan: k
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -43,6 +44,8 @@ class SlurmLauncher(submitit_launcher.SlurmLauncher):
         sweep_dir = Path(str(self.config.hydra.sweep.dir))
         log.info(f"Submitit '{self._EXECUTOR}' sweep output dir : {sweep_dir}")
         sweep_dir.mkdir(parents=True, exist_ok=True)
+        if "mode" in self.config.hydra.sweep:
+            os.chmod(sweep_dir, mode=int(str(self.config.hydra.sweep.mode), 8))
         job_params = []
         for idx, overrides in enumerate(job_overrides, start=initial_job_idx):
             log.info(f"\t#{idx} : {' '.join(filter_overrides(overrides))}")
@@ -81,13 +84,14 @@ class SlurmLauncher(submitit_launcher.SlurmLauncher):
         logs = display_path(Path(job.paths.stderr))
         line = f"SLURM job {job.job_id} ended {state} without a result (log: {logs})"
         record = {**(load_job_record(run_dir) or {}), "job": idx, "name": job_name(params), "params": params,
-                  "overrides": list(overrides), "status": status, "error": line, "slurm_job_id": job.job_id}  # fmt: skip
+                  "overrides": list(overrides), "status": status, "error": line, "slurm_job_id": job.job_id}
         run_dir.mkdir(parents=True, exist_ok=True)
         record_job(run_dir, record)
         log.warning(f"job {idx} {record['name']}: {status}: {line}")
-        if status == "failed" and not state.startswith("FAILED"):
-            log.warning(f"  {type(error).__name__}: {str(error).strip().splitlines()[0] if str(error).strip() else ''}")
-        return JobReturn(overrides=list(overrides), status=JobStatus.COMPLETED, _return_value={"status": status, "error": line})
+        if status == "failed" and not state.startswith("FAILED"):  # e.g. a result that could not be read
+            log.warning(f"  {type(error).__name__}: {(str(error).strip().splitlines() or [''])[0]}")
+        result = {"status": status, "error": line}
+        return JobReturn(overrides=list(overrides), status=JobStatus.COMPLETED, _return_value=result)
 
 
 def _killed(job: Any) -> bool:
