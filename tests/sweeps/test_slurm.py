@@ -199,26 +199,38 @@ def steps_per_second(tmp_path: Path) -> float:
     return summary["img_per_s"] / summary["batch_size"]
 
 
+def training_reached(run: Path, step: int, steps: int):
+    log = run / "train.log"
+    return log.is_file() and f"step {step}/{steps} " in log.read_text()
+
+
 @pytest.mark.slow
-def test_slurm_time_limit_checkpoints_requeues_and_resumes_in_the_same_run_dir(cluster, tmp_path):
-    """A 1-minute time limit on a run that needs longer: SLURM signals it (SIGUSR2, signal_delay_s before the
-    limit), the job saves a checkpoint and is requeued, and the requeued job continues in its run directory."""
+def test_slurm_preempted_and_time_limited_job_resumes_in_its_run_dir_with_every_step_once(cluster, tmp_path):
+    """A run that needs longer than its 1-minute time limit, preempted first by `scontrol requeue` (SIGTERM, as
+    preemption sends on most clusters), then signalled ahead of its time limit (SIGUSR2, signal_delay_s before
+    it): each time the job saves a checkpoint, is requeued, and continues in its own run directory."""
     rate = steps_per_second(tmp_path)
-    steps = 50 * math.ceil(rate * 60 / 50)  # a minute of training, plus start-up: more than the limit
+    # More training than one piece of the run can do: SLURM signals at its periodic check, 25 to 55 s into
+    # a 1-minute job with signal_delay_s=5, and the job spends some of that starting up.
+    steps = 50 * math.ceil(rate * 65 / 50)
     driver = start_sweep(tmp_path, "model.filters=4", "model.kernel_size=4", f"trainer.steps={steps}",
                          "trainer.log_every=50", "trainer.sample_every=100000", "hydra.launcher.timeout_min=1",
                          "hydra.launcher.signal_delay_s=5", *TINY_SWEPT)  # fmt: skip
-    finish(driver, tmp_path, timeout=420)
-    (run,) = job_dirs(tmp_path / "sweep")
+    sweep = tmp_path / "sweep"
+    run = wait_for(lambda: next(iter(sweep.glob("0_*")), None), 120, "the job starting", driver, tmp_path)
+    wait_for(lambda: training_reached(run, 100, steps), 120, "the job training", driver, tmp_path)
     job = slurm_job_of(run)
+    subprocess.run(["scontrol", "requeue", job], check=True)  # what an admin, or preemption, does
+    finish(driver, tmp_path, timeout=480)
     fields = final_state(cluster, job)
-    assert fields["JobState"] == "COMPLETED" and int(fields["Restarts"]) >= 1, fields
+    assert fields["JobState"] == "COMPLETED" and int(fields["Restarts"]) >= 2, fields
     log = (run / "train.log").read_text()
-    assert "SIGUSR2 (SLURM: time limit or preemption ahead)" in log and "Requeued job" in log
-    assert "continuing from step_" in log and "resuming" in log
+    assert "SIGTERM: finishing step" in log  # scontrol requeue
+    assert "SIGUSR2 (SLURM: time limit or preemption ahead)" in log and "Requeued job" in log  # the time limit
+    assert log.count("holds a checkpoint: continuing from step_") == int(fields["Restarts"])
     summary = load_summary(run)
     assert (summary["status"], summary["steps"]) == ("ok", steps)
-    assert read_index(tmp_path / "sweep")[0]["status"] == "ok"
+    assert read_index(sweep)[0]["status"] == "ok"
     # One timeline: every logging step once, in order, across the requeued pieces.
     assert logged_steps(run) == list(range(50, steps + 1, 50))
     assert len(list(run.glob("events.out.tfevents.*[0-9]"))) == 1 + int(fields["Restarts"])
