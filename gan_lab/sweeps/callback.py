@@ -52,7 +52,7 @@ def run_sweep_job(train: Callable[[DictConfig, Path], dict], cfg: DictConfig, ru
     except Exception as error:
         if getattr(error, "status", None) == "preempted":
             reason = requeue.hand_over(error)  # returns only when the job was not requeued
-            return {"status": "preempted", "error": f"{error_line(error)}; not requeued: {reason}"}
+            return requeue.not_requeued(run_dir, f"{error_line(error)}; not requeued: {reason}")
         if getattr(error, "status", None) == "interrupted":
             report_and_exit(error)
         if os.environ.get("HYDRA_FULL_ERROR") == "1":

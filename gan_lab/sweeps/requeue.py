@@ -18,7 +18,7 @@ from pathlib import Path
 from omegaconf import DictConfig, open_dict
 
 from gan_lab.errors import RunStopped
-from gan_lab.runs.layout import checkpoints, display_path, load_summary
+from gan_lab.runs.layout import checkpoints, display_path, load_summary, write_summary
 
 log = logging.getLogger("gan_lab.sweeps.requeue")
 
@@ -64,3 +64,12 @@ def hand_over(stop: RunStopped) -> str:
     except Exception as error:  # submitit's UncompletedJobError: it did not requeue
         return str(error).strip() or type(error).__name__
     return "submitit did not requeue the job"
+
+
+def not_requeued(run_dir: Path, line: str) -> dict:
+    """The job's result when it stopped for SLURM but was not requeued; summary.json says so too."""
+    summary = load_summary(run_dir)
+    if summary is not None:
+        write_summary(run_dir, {**summary, "error": line})
+    log.warning(line)
+    return {"status": "preempted", "error": line}

@@ -5,7 +5,7 @@ same Ctrl-C delivered twice (`uv run` forwards it to its child).
 
 Inside a SLURM sweep job (hydra/launcher=slurm), the signal SLURM sends before a time limit or a
 preemption (submitit's, SIGUSR2 by default) is handled the same way with status "preempted": the
-sweep job then hands over to submitit, which requeues it (sweeps/preemption.py).
+sweep job then hands over to submitit, which requeues it (sweeps/requeue.py).
 """
 
 from __future__ import annotations
