@@ -21,7 +21,7 @@ class UserError(Exception):
 
 
 class RunStopped(UserError):
-    """A run that ended early on purpose: interrupted (Ctrl-C, SIGTERM) or diverged (non-finite values).
+    """A run that ended early on purpose: interrupted (Ctrl-C, SIGTERM), preempted (SLURM) or diverged (non-finite values).
 
     Its checkpoint and event files are saved before this is raised; status goes to summary.json.
     """
@@ -29,7 +29,7 @@ class RunStopped(UserError):
     def __init__(self, message: str, exit_code: int, status: str):
         super().__init__(message)
         self.exit_code, self.status = exit_code, status
-        self.prefix = "" if status == "interrupted" else "error: "
+        self.prefix = "" if status in ("interrupted", "preempted") else "error: "
 
 
 def did_you_mean(value: str, allowed: Iterable[str]) -> str:

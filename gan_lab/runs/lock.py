@@ -1,8 +1,10 @@
 """One writer per run directory: `run.lock`, created with O_EXCL, names its holder (host, pid, SLURM job).
 
 A lock is stale, and taken over, when its process is gone (same host), when it belongs to this very
-SLURM job (a requeued job comes back to its own run, maybe on another host), or when its heartbeat
-(the file's mtime, touched while training) is older than GAN_LAB_LOCK_STALE_AFTER_S (default 1 h).
+SLURM job (a requeued job comes back to its own run, maybe on another host), when a SLURM job taking
+it finds the holder's SLURM job no longer running (a sweep started again after a job was killed), or
+when its heartbeat (the file's mtime, touched while training) is older than GAN_LAB_LOCK_STALE_AFTER_S
+(default 1 h).
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+import subprocess
 import threading
 import time
 import uuid
@@ -42,6 +45,23 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
+# squeue states of a job that may still come back to write (running, about to, or requeued)
+ACTIVE_STATES = {"PENDING", "CONFIGURING", "RUNNING", "COMPLETING", "SUSPENDED", "REQUEUED", "REQUEUE_HOLD",
+                 "REQUEUE_FED", "RESIZING", "SIGNALING", "STAGE_OUT", "STOPPED", "SPECIAL_EXIT"}  # fmt: skip
+
+
+def slurm_job_active(job_id: str) -> bool | None:
+    """Whether SLURM may still run job_id (squeue); None when it cannot tell (no squeue, no answer)."""
+    try:
+        answer = subprocess.run(["squeue", "-h", "-t", "all", "-j", job_id, "-o", "%T"], capture_output=True,
+                                text=True, timeout=30)  # fmt: skip
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if answer.returncode != 0:
+        return False if "invalid job id" in answer.stderr.lower() else None  # gone from SLURM's memory
+    return any(state in ACTIVE_STATES for state in answer.stdout.split())
+
+
 def read_holder(path: Path) -> dict | None:
     try:
         holder = json.loads(path.read_text())
@@ -55,8 +75,11 @@ def read_holder(path: Path) -> dict | None:
 def stale_reason(path: Path, holder: dict) -> str | None:
     """Why the lock at path may be taken over, or None while its holder may still be writing."""
     job = os.environ.get("SLURM_JOB_ID")
-    if job and holder.get("slurm_job_id") == job:
+    held_by = holder.get("slurm_job_id")
+    if job and held_by == job:
         return f"same SLURM job {job}"
+    if job and held_by and slurm_job_active(str(held_by)) is False:
+        return f"SLURM job {held_by} is no longer running"
     if holder.get("host") == socket.gethostname() and isinstance(holder.get("pid"), int):
         if holder["pid"] == os.getpid():
             return "this process"

@@ -25,8 +25,9 @@ from hydra.types import RunMode
 from omegaconf import DictConfig
 
 from gan_lab.errors import UserError, report_and_exit
-from gan_lab.runs.layout import FINISHED, write_job_record
+from gan_lab.runs.layout import FINISHED, load_metrics, write_job_record
 from gan_lab.sweeps import job_names  # also registers the job-name resolver in every job process
+from gan_lab.sweeps import requeue
 
 log = logging.getLogger("gan_lab.sweeps.callback")
 
@@ -42,10 +43,16 @@ def run_sweep_job(train: Callable[[DictConfig, Path], dict], cfg: DictConfig, ru
     """Run one sweep job; a failure becomes {'status': 'failed' | 'diverged', 'error': line}.
 
     An interrupted run (Ctrl-C, SIGTERM) still ends the whole sweep, and HYDRA_FULL_ERROR=1 re-raises.
+    A job whose run directory already holds its work continues from it, or is not trained again when
+    it ended (sweeps/requeue.py); one that SLURM preempts is requeued by submitit.
     """
     try:
-        summary = train(cfg, run_dir) or {}
+        done = requeue.continue_in_place(cfg, run_dir)
+        summary = done if done is not None else (train(cfg, run_dir) or {})
     except Exception as error:
+        if getattr(error, "status", None) == "preempted":
+            reason = requeue.hand_over(error)  # returns only when the job was not requeued
+            return requeue.not_requeued(run_dir, f"{error_line(error)}; not requeued: {reason}")
         if getattr(error, "status", None) == "interrupted":
             report_and_exit(error)
         if os.environ.get("HYDRA_FULL_ERROR") == "1":
@@ -57,7 +64,7 @@ def run_sweep_job(train: Callable[[DictConfig, Path], dict], cfg: DictConfig, ru
             result["traceback"] = traceback.format_exc()
         return result
     status = summary.get("status", "ok")
-    if status in FINISHED:
+    if status in FINISHED and not (done is not None and load_metrics(run_dir)):
         try:
             from gan_lab.sweeps.quality import evaluate_job
 
@@ -76,6 +83,17 @@ def job_result(job_return: JobReturn) -> dict:
         return {"status": "failed", "error": error_line(error) if error is not None else "failed"}
     value = job_return.return_value
     return value if isinstance(value, dict) and "status" in value else {"status": "ok"}
+
+
+def record_job(run_dir: Path, record: dict) -> None:
+    """job.json and the job's HParams session (the SLURM launcher records jobs that left no result too)."""
+    write_job_record(run_dir, record)
+    try:
+        from gan_lab.sweeps.hparams import write_job_hparams
+
+        write_job_hparams(run_dir, record)
+    except Exception as error:  # the index matters more than the dashboard: never lose it for this
+        log.warning(f"warning: HParams for {run_dir.name} not written: {error_line(error)}")
 
 
 class SweepIndex(Callback):
@@ -104,13 +122,7 @@ class SweepIndex(Callback):
             "pid": os.getpid(),
             "gpus": os.environ.get("CUDA_VISIBLE_DEVICES"),  # the GPUs a launcher gave this job, if any
         }
-        write_job_record(run_dir, record)
-        try:
-            from gan_lab.sweeps.hparams import write_job_hparams
-
-            write_job_hparams(run_dir, record)
-        except Exception as error:  # the index matters more than the dashboard: never lose it for this
-            log.warning(f"warning: HParams for {run_dir.name} not written: {error_line(error)}")
+        record_job(run_dir, record)
 
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
         from gan_lab.runs.layout import display_path

@@ -17,9 +17,11 @@ from tensorboard.summary.writer.event_file_writer import EventFileWriter
 
 from gan_lab.sweeps.job_names import short_keys
 
+HPARAMS_SUFFIX = ".hparams"  # the session's own event file: one per job, rewritten when the job records again
 # Scalars every run logs; the dashboard shows each one's last value as a metric column.
 METRICS = ("loss/D", "loss/G", "prob/D_real", "prob/D_fake", "perf/img_per_s")
-STATUS = {"ok": api_pb2.STATUS_SUCCESS, "time_limit": api_pb2.STATUS_SUCCESS, "interrupted": api_pb2.STATUS_UNKNOWN}  # else STATUS_FAILURE
+STATUS = {"ok": api_pb2.STATUS_SUCCESS, "time_limit": api_pb2.STATUS_SUCCESS, "interrupted": api_pb2.STATUS_UNKNOWN,
+          "preempted": api_pb2.STATUS_UNKNOWN}  # else STATUS_FAILURE
 
 
 def typed(value: str) -> float | bool | str:
@@ -91,7 +93,9 @@ def write_job_hparams(run_dir: Path, record: dict) -> None:
     extra = {f"metrics/{k}": float(v) for k, v in scored.items() if isinstance(v, float)}
     step = int(summary.get("steps") or 0)
     now = time.time()
-    writer = EventFileWriter(str(run_dir), filename_suffix=".hparams")
+    for older in Path(run_dir).glob(f"events.out.tfevents.*{HPARAMS_SUFFIX}"):  # the job ran again
+        older.unlink(missing_ok=True)
+    writer = EventFileWriter(str(run_dir), filename_suffix=HPARAMS_SUFFIX)
     try:
         if record["status"] in FINISHED:  # a failed job's experiment would lack the metrics only finished jobs have
             writer.add_event(

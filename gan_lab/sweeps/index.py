@@ -27,6 +27,12 @@ from gan_lab.sweeps.ranking import QUALITY, default_by, places, rank
 
 FINAL = ("loss_D", "loss_G", "prob_D_real", "prob_D_fake")
 NOT_FINISHED = "no summary.json: the job did not finish (killed, crashed or still running)"
+# A job record's status set by the SLURM launcher from SLURM's end state (hydra_plugins/gan_lab_launcher/slurm.py;
+# any other state: failed). It says why the run's own summary says it stopped on a signal (scancel sends SIGTERM).
+SCHEDULER_STATUS = {"CANCELLED": "cancelled", "TIMEOUT": "timeout", "DEADLINE": "timeout",
+                    "OUT_OF_MEMORY": "out_of_memory", "NODE_FAIL": "node_fail", "PREEMPTED": "preempted"}
+SCHEDULER_ENDS = tuple(dict.fromkeys(SCHEDULER_STATUS.values()))
+STOPPED_BY_SIGNAL = ("interrupted", "preempted")  # summary.json statuses of a run that saved and stopped on a signal
 
 
 def read_diagnoses(run_dir: Path) -> list[str]:
@@ -79,7 +85,8 @@ def run_row(run_dir: Path) -> dict:
         "features": metrics.get("features"),  # the feature network of fid / kid / precision / recall
         "dir": str(run_dir),
     }
-    if summary is not None:  # the run itself says how it ended
+    scheduler_ended = row["status"] in SCHEDULER_ENDS and (summary or {}).get("status") in STOPPED_BY_SIGNAL
+    if summary is not None and not scheduler_ended:  # the run itself says how it ended
         row["status"], row["error"] = summary.get("status") or "ok", summary.get("error") or row["error"]
         if row["status"] in FINISHED and any(v is not None and not math.isfinite(v) for v in (row[k] for k in FINAL)):
             row["status"], row["error"] = "diverged", "non-finite final losses"

@@ -2,11 +2,16 @@
 
 A second signal more than SIGNAL_REPEAT_S after the first stops at once; a repeat within it is the
 same Ctrl-C delivered twice (`uv run` forwards it to its child).
+
+Inside a SLURM sweep job (hydra/launcher=slurm), the signal SLURM sends before a time limit or a
+preemption (submitit's, SIGUSR2 by default) is handled the same way with status "preempted": the
+sweep job then hands over to submitit, which requeues it (sweeps/requeue.py).
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import threading
 import time
@@ -21,6 +26,17 @@ log = logging.getLogger("gan_lab.training.trainer")
 
 EXIT_CODES = {signal.SIGINT: 130, signal.SIGTERM: 143}
 SIGNAL_REPEAT_S = 1.0
+
+
+def preemption_signal() -> int | None:
+    """The signal SLURM sends a submitit job ahead of its time limit or a preemption; None outside one."""
+    if os.environ.get("SUBMITIT_EXECUTOR") != "slurm":
+        return None
+    return getattr(signal, "SIG" + os.environ.get("SUBMITIT_PREEMPT_SIGNAL", "USR2"), None)
+
+
+def exit_code(signum: int) -> int:
+    return EXIT_CODES.get(signum, 128 + int(signum))
 
 
 class StopRequests:
@@ -42,17 +58,19 @@ class StopRequests:
             step, checkpoint = where()
             if self.signal is None:
                 self.signal, first_at = signum, time.monotonic()
-                log.warning(f"{signal.Signals(signum).name}: finishing step {step + 1} and saving a checkpoint")
+                why = " (SLURM: time limit or preemption ahead)" if signum not in EXIT_CODES else ""
+                log.warning(f"{signal.Signals(signum).name}{why}: finishing step {step + 1} and saving a checkpoint")
             elif time.monotonic() - first_at > SIGNAL_REPEAT_S:
                 kept = display_path(checkpoint) if checkpoint else "none"
                 raise RunStopped(
                     f"stopped at once by a second {signal.Signals(signum).name} during step {step + 1}; "
                     f"the last checkpoint is {kept}",
-                    exit_code=EXIT_CODES[signum],
+                    exit_code=exit_code(signum),
                     status="interrupted",
                 )
 
-        previous = {sig: signal.signal(sig, handler) for sig in EXIT_CODES}
+        handled = [*EXIT_CODES, *([preempt] if (preempt := preemption_signal()) is not None else [])]
+        previous = {sig: signal.signal(sig, handler) for sig in handled}
         try:
             yield
         finally:
@@ -61,9 +79,16 @@ class StopRequests:
 
     def stop(self, step: int, steps: int, checkpoint: Path | None, run_dir: Path) -> None:
         """Raise RunStopped for the signal received, naming the checkpoint and how to continue."""
+        if self.signal == preemption_signal():
+            raise RunStopped(
+                f"SLURM stops the job ({signal.Signals(self.signal).name}: time limit or preemption) at step "
+                f"{step}/{steps}: saved {display_path(checkpoint)}; the requeued job continues from it",
+                exit_code=exit_code(self.signal),
+                status="preempted",
+            )
         raise RunStopped(
             f"stopped by {signal.Signals(self.signal).name} at step {step}/{steps}: saved {display_path(checkpoint)}; "
             f"continue with: gan-lab train resume={display_path(run_dir)}",
-            exit_code=EXIT_CODES[self.signal],
+            exit_code=exit_code(self.signal),
             status="interrupted",
         )

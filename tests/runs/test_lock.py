@@ -79,3 +79,23 @@ def test_lock_rules(tmp_path, monkeypatch):
         live.kill()
         live.wait()
     assert not lock_path(tmp_path).exists()
+
+
+def test_a_slurm_job_takes_over_the_lock_of_a_slurm_job_that_no_longer_runs(tmp_path, monkeypatch):
+    """A sweep started again: its job finds the lock of an earlier, killed SLURM job (squeue decides)."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    squeue = bin_dir / "squeue"  # answers `squeue -h -t all -j <id> -o %T` from $SQUEUE_SAYS
+    squeue.write_text('#!/bin/sh\necho "$SQUEUE_SAYS"\n')
+    squeue.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setenv("SLURM_JOB_ID", "57")
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    hold(run_dir, host="node-3", pid=os.getpid(), slurm_job_id="41")  # on another host: its pid tells nothing
+    monkeypatch.setenv("SQUEUE_SAYS", "RUNNING")
+    with pytest.raises(UserError, match="SLURM job 41"):
+        RunLock(run_dir).acquire()
+    monkeypatch.setenv("SQUEUE_SAYS", "OUT_OF_MEMORY")
+    with RunLock(run_dir) as lock:
+        assert json.loads(lock_path(run_dir).read_text())["token"] == lock.token

@@ -86,6 +86,22 @@ def test_row_status_comes_from_the_run(tmp_path):
     assert (crashed["status"], crashed["error"], crashed["name"]) == ("failed", NOT_FINISHED, "4_e")
 
 
+def test_the_schedulers_verdict_names_why_a_run_stopped_on_a_signal(tmp_path):
+    """scancel: SLURM says cancelled, the run says interrupted (it saved and stopped): the row says cancelled."""
+    interrupted = {"status": "interrupted", "error": "stopped by SIGTERM at step 7/100", "steps": 7, "final": FINAL}
+    cancelled = record(0, "cancelled", "SLURM job 3_0 ended CANCELLED by 0 without a result (log: ...)")
+    row = run_row(make_job(tmp_path, "0_a", cancelled, interrupted))
+    assert (row["status"], row["error"], row["steps"]) == ("cancelled", cancelled["error"], 7)
+    # a signal SLURM did not end the job for (scancel --signal=TERM): the job's own word stands
+    signalled = record(1, "failed", "SLURM job 3_1 ended FAILED without a result (log: ...)")
+    assert run_row(make_job(tmp_path, "1_b", signalled, interrupted))["status"] == "interrupted"
+    # cancelled after it had finished: it finished
+    finished = run_row(make_job(tmp_path, "2_c", record(2, "cancelled", "..."), {"steps": 100, "final": FINAL}))
+    assert finished["status"] == "ok"
+    timed_out = run_row(make_job(tmp_path, "3_d", record(3, "timeout", "SLURM job 3_3 ended TIMEOUT ...")))
+    assert timed_out["status"] == "timeout"
+
+
 def test_index_has_a_row_per_job_with_swept_columns(tmp_path):
     make_job(tmp_path, "0_kernel_size=3,filters=16", record(0), {"steps": 30, "final": FINAL}, {"fid": 80.5})
     make_job(tmp_path, "1_kernel_size=4,filters=16", record(1, "failed", "boom"))

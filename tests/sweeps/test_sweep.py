@@ -253,8 +253,9 @@ def test_launcher_presets_compose(tmp_path):
         return OmegaConf.to_container(OmegaConf.create(result.stdout))
 
     slurm = launcher("hydra/launcher=slurm", "hydra.launcher.partition=gpu", "hydra.launcher.gpus_per_node=2")
-    assert slurm["_target_"].endswith("submitit_launcher.SlurmLauncher")
+    assert slurm["_target_"] == "hydra_plugins.gan_lab_launcher.slurm.SlurmLauncher"
     assert (slurm["partition"], slurm["gpus_per_node"], slurm["timeout_min"]) == ("gpu", 2, 240)
+    assert (slurm["signal_delay_s"], slurm["max_num_timeout"]) == (120, 3)  # requeued after a time limit
     assert slurm["submitit_folder"].endswith(".submitit/%j")
     parallel = launcher("hydra/launcher=local_parallel", "hydra.launcher.workers=3")
     assert parallel["_target_"].endswith("LocalParallelLauncher") and parallel["workers"] == 3
@@ -303,6 +304,6 @@ def test_slurm_preset_reaches_the_sbatch_script(tmp_path, monkeypatch):
     finally:
         HydraConfig.instance().cfg = None
     script = submitted["script"]
-    for line in ("--partition=gpu", "--time=90", "--gpus-per-node=2", "--cpus-per-task=8", "--mem=32GB"):
+    for line in ("--partition=gpu", "--time=90", "--gpus-per-node=2", "--cpus-per-task=8", "--mem=32GB", "--signal=USR2@120"):
         assert f"#SBATCH {line}" in script
     assert f"{tmp_path / 'sweep'}/.submitit/" in script
