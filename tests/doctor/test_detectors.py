@@ -200,7 +200,11 @@ def test_checkerboard_judges_early_noise_by_its_trend_not_the_limit_alone():
     stuck = Checkerboard(patience=1, warmup=0, limit=10, trend=2)
     assert _scores(stuck, [30.0, 16.0, 15.5, 15.8]) == [(750, "fired")]  # no better than the 2 grids before it
     extreme = Checkerboard(patience=1, warmup=0, limit=10, trend=2)
-    assert _scores(extreme, [201.5, 182.0]) == [(250, "fired")]  # over 5x the limit: judged at once
+    assert _scores(extreme, [201.5, 182.0]) == [(250, "fired")]  # over 3x the limit: judged at once
+    frog = Checkerboard(patience=1, warmup=0, limit=10, trend=2)  # dcgan_frog on the frogs, steps 250-1000
+    assert _scores(frog, [11.5, 22.2, 8.4, 3.7]) == []
+    gray128 = Checkerboard(patience=1, warmup=0, limit=10, trend=2)  # gray128_transpose at 128 px, steps 250, 500
+    assert _scores(gray128, [36.2, 2.85]) == [(250, "fired"), (500, "cleared")]
     limit_alone = Checkerboard(patience=1, warmup=0, limit=10, trend=0)
     assert _scores(limit_alone, [10.4, 18.1, 1.9]) == [(250, "fired"), (750, "cleared")]
 
