@@ -189,6 +189,15 @@ class SampleScore(Detector):
         super().__init__(patience, warmup)
         self.limit, self.trend = limit, trend
         self.history: list[float] = []  # every grid's score, in step order
+        self.steps: list[int] = []  # the steps of those grids
+
+    def repeat(self, step: int) -> bool:
+        """A grid less than half the usual interval after the previous one: the final grid of a run that stopped
+        just after a regular one (trainer.time_limit, a signal). It shows nothing new and is not judged, lest it
+        count as "no better than the grid before it"."""
+        if len(self.steps) < 2:
+            return False
+        return step - self.steps[-1] < (self.steps[1] - self.steps[0]) / 2
 
     def improving(self, value: float) -> bool:
         """Better than the best of the previous `trend` scores by more than IMPROVING (or too few of them)."""
@@ -202,10 +211,13 @@ class SampleScore(Detector):
         return value < min(previous) * (1 - IMPROVING)
 
     def update(self, step: int, obs: dict) -> Event | None:
+        if self.repeat(step):
+            return None
         event = super().update(step, obs)
         value = obs.get(self.key)
         if _finite(value):
             self.history.append(value)
+            self.steps.append(step)
         return event
 
     def test(self, obs):

@@ -209,6 +209,15 @@ def test_checkerboard_judges_early_noise_by_its_trend_not_the_limit_alone():
     assert _scores(limit_alone, [10.4, 18.1, 1.9]) == [(250, "fired"), (750, "cleared")]
 
 
+def test_a_final_grid_just_after_a_regular_one_is_not_judged():
+    """dcgan_frog stopped by trainer.time_limit at step 501: its final grid repeats step 500's and fired
+    "no better than the previous 2 grids" (Nyquist power 11x real); a repeat is not judged."""
+    checker = Checkerboard(patience=1, warmup=0, limit=10, trend=2)
+    grids = [(250, 14.0), (500, 11.2), (501, 11.0)]
+    assert [checker.update(step, {CHECKERBOARD: value}) for step, value in grids] == [None, None, None]
+    assert checker.update(750, {CHECKERBOARD: 11.5}).state == "fired"  # a real grid later still counts
+
+
 def test_checkerboard_advice_reads_how_g_upsamples():
     def G(*layers):
         return nn.Sequential(*layers)
