@@ -12,6 +12,7 @@ at the same resolution) only once it has stopped improving on the run's own prev
 
 from __future__ import annotations
 
+import bisect
 import math
 import statistics
 from abc import ABC, abstractmethod
@@ -143,7 +144,7 @@ class Exploding(Detector):
     def __init__(self, patience: int, grad_norm: float):
         super().__init__(patience)
         self.limit = grad_norm
-        self.history: dict[tuple[str, int], list[float]] = {}
+        self.history: dict[tuple[str, int], list[float]] = {}  # each layer's norms so far, kept sorted
 
     def test(self, obs):
         worst = None  # (how far past its limits, norm, layer, its median so far or None)
@@ -157,7 +158,7 @@ class Exploding(Detector):
                 over = norm / max(self.limit, self.USUAL_RANGE * usual if usual else 0.0)
                 if worst is None or over > worst[0]:
                     worst = (over, norm, (net, index), usual)
-                seen.append(norm)
+                bisect.insort(seen, norm)  # kept sorted: the median's sort is then linear, not n log n, per log
         if worst is None:
             return None
         over, norm, (net, index), usual = worst

@@ -55,7 +55,7 @@ class SlurmLauncher(submitit_launcher.SlurmLauncher):
         for job, (overrides, _, idx, _, _) in zip(jobs, job_params):
             try:
                 job.wait()
-                if _killed(job):  # no result will come: do not wait submitit's 15 s for one per job
+                if _scheduler_status(job):  # killed by the scheduler: skip submitit's 15 s wait for a result
                     job._results_timeout_s = min(getattr(job, "_results_timeout_s", 15), 2)
                 returns.append(job.results()[0])
             except Exception as error:  # no result: cancelled, killed, lost; or an error outside Hydra's job
@@ -66,11 +66,10 @@ class SlurmLauncher(submitit_launcher.SlurmLauncher):
         """job.json for a job that left no result, and a JobReturn saying how it ended."""
         from gan_lab.runs.layout import display_path, load_job_record
         from gan_lab.sweeps.callback import record_job
-        from gan_lab.sweeps.index import SCHEDULER_STATUS
         from gan_lab.sweeps.job_names import job_name, job_params_from_config
 
         state = str(job.state)  # e.g. "CANCELLED by 0", "TIMEOUT", "FAILED"
-        status = SCHEDULER_STATUS.get(state.split(" ")[0], "failed")
+        status = _scheduler_status(job) or "failed"
         config = self.hydra_context.config_loader.load_sweep_config(self.config, list(overrides))
         with open_dict(config.hydra.job):
             config.hydra.job.num = idx
@@ -94,8 +93,8 @@ class SlurmLauncher(submitit_launcher.SlurmLauncher):
         return JobReturn(overrides=list(overrides), status=JobStatus.COMPLETED, _return_value=result)
 
 
-def _killed(job: Any) -> bool:
-    """The job ended by the scheduler's hand (cancelled, time limit, memory, node), not by its own exit."""
+def _scheduler_status(job: Any) -> str | None:
+    """cancelled, timeout, ... when the scheduler ended the job (not its own exit); None otherwise."""
     from gan_lab.sweeps.index import SCHEDULER_STATUS
 
-    return str(job.state).split(" ")[0] in SCHEDULER_STATUS
+    return SCHEDULER_STATUS.get(str(job.state).split(" ")[0])  # e.g. "CANCELLED by 0" -> cancelled
