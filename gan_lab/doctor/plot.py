@@ -48,8 +48,12 @@ def draw_run(axes, scalars: dict, diag: dict, first_row: bool = True) -> None:
         for tag, style in zip(_bottom_top(scalars, net), ("--", "-")):
             where = "bottom" if style == "--" else "top"
             _plot(norms, scalars, tag, f"{net} {where} ({tag.rsplit('/', 1)[1]})", color=color, linestyle=style)
-    if any(norms.get_lines()):
+    values = [v for line in norms.get_lines() for v in line.get_ydata()]
+    positive = [v for v in values if v > 0]
+    if len(positive) == len(values) > 0:
         norms.set_yscale("log")
+    elif positive:  # a starving G logs norms of exactly 0: symlog keeps them on the plot, log would drop them
+        norms.set_yscale("symlog", linthresh=min(positive))
     _plot(samples, scalars, DIVERSITY, "diversity", color="tab:brown", marker="o", markersize=3)
     _plot(samples, scalars, CHECKERBOARD, "checkerboard", color="tab:gray", marker="s", markersize=3)
     thresholds = diag.get("thresholds", {})
