@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -10,6 +11,11 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
+
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    # The workers (pyproject's -n) share the cores: one thread each, here (torch reads this when first
+    # imported, after this file) and in the CLIs and torchrun workers they start.
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 # A tiny but complete run: every output of a real run, in a few seconds on a CPU.
 TINY = [
@@ -120,10 +126,31 @@ def tiny_run(tmp_path_factory) -> Path:
     return run_dir
 
 
+def _schema_coverage() -> dict:
+    """key -> {class of bad value: cases} from the schema property test, if it ran in this process."""
+    module = sys.modules.get("test_schema_properties") or sys.modules.get("config.test_schema_properties")
+    return getattr(module, "COVERAGE", None) or {}
+
+
+WORKER_COVERAGE: dict = {}  # what the xdist workers' schema property tests covered, gathered as each ends
+
+
+def pytest_sessionfinish(session):
+    if hasattr(session.config, "workeroutput"):  # an xdist worker: hand the coverage to the main process
+        session.config.workeroutput["schema_coverage"] = json.dumps(_schema_coverage())
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error):
+    for key, kinds in json.loads(getattr(node, "workeroutput", {}).get("schema_coverage", "{}")).items():
+        for kind, count in kinds.items():
+            WORKER_COVERAGE.setdefault(key, {}).setdefault(kind, 0)
+            WORKER_COVERAGE[key][kind] += count
+
+
 def pytest_terminal_summary(terminalreporter):
     """The schema property test's coverage: cases per key and per class of bad value (when it ran)."""
-    module = sys.modules.get("test_schema_properties") or sys.modules.get("config.test_schema_properties")
-    coverage = getattr(module, "COVERAGE", None)
+    coverage = _schema_coverage() or WORKER_COVERAGE
     if not coverage:
         return
     per_key = {key: sum(kinds.values()) for key, kinds in coverage.items()}
