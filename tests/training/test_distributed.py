@@ -89,6 +89,7 @@ AGREEMENT = textwrap.dedent("""
     except RunStopped as error:
         checkpoint = str(error).split(";")[0]
     print(f"rank {rank}: synced={synced} allowed={allowed} checkpoint={checkpoint}", flush=True)
+    dist.barrier()  # as distributed.finish does: leaving while the other rank still talks can abort at exit
     dist.destroy_process_group()
 """)
 
