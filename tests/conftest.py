@@ -143,9 +143,9 @@ def pytest_sessionfinish(session):
 @pytest.hookimpl(optionalhook=True)
 def pytest_testnodedown(node, error):
     for key, kinds in json.loads(getattr(node, "workeroutput", {}).get("schema_coverage", "{}")).items():
+        counts = WORKER_COVERAGE.setdefault(key, {})
         for kind, count in kinds.items():
-            WORKER_COVERAGE.setdefault(key, {}).setdefault(kind, 0)
-            WORKER_COVERAGE[key][kind] += count
+            counts[kind] = counts.get(kind, 0) + count
 
 
 def pytest_terminal_summary(terminalreporter):
