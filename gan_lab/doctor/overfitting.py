@@ -3,7 +3,8 @@
 Two signals, both from values the loop already has at a logging step:
 - with a held-out split (`dataset.holdout=N`), the gap E[sign D(x_train)] - E[sign D(x_heldout)]
   on fixed batches of training and held-out images (HoldoutProbe; Karras et al. 2020, fig. 1);
-- without one, ADA's r_t = E[sign(D(x_real))] over the logging interval (logged as augment/r_t).
+- without one, ADA's r_t = E[sign(D(x_real))] over the logging interval (logged as augment/r_t; relative,
+  E[sign(D(x_real) - D(G(z)))], for loss=rpgan and wgan_gp: training/losses.py).
 """
 
 from __future__ import annotations
@@ -64,7 +65,7 @@ class DOverfits(Detector):
         if self.gap is not None and _finite(gap):
             return gap > self.gap, f"E[sign D(x)] on training images exceeds held-out images' by {gap:.2f}"
         if self.r_t is not None and _finite(r_t):
-            return r_t > self.r_t, f"r_t = E[sign D(x_real)] = {r_t:.2f}"
+            return r_t > self.r_t, f"ADA's r_t (how surely D calls real images real) = {r_t:.2f}"
         return None
 
 

@@ -4,8 +4,9 @@ Real and generated images go through the same random ops on both the D and the G
 sees an un-augmented image and G gets its gradients through the ops (Zhao et al. 2020, Karras et al.
 2020). Each op is applied to each image with probability p, drawn on the device for the whole batch:
 no per-image Python. With `augment=ada`, p follows ADA's overfitting heuristic
-r_t = E[sign(D(x_real))] over each logging interval: above the target D is too sure of the training
-images and p rises; below it p falls, by (images seen) / ada_images per interval.
+r_t = E[sign(D(x_real))] over each logging interval (E[sign(D(x_real) - D(G(z)))] for wgan_gp and
+rpgan, whose D has no fixed zero; losses.py): above the target D is too sure of the training images and
+p rises; below it p falls, by (images seen) / ada_images per interval.
 """
 
 from __future__ import annotations

@@ -47,11 +47,6 @@ class LabelTricks:
     def fake_value(self) -> float:
         return self._mirror(self.fake_label)
 
-    @property
-    def real_sign(self) -> float:
-        """+1 when D's logit for 'real' is positive (real target above fake), -1 under flipped labels (ADA's r_t)."""
-        return 1.0 if self.real_value > self.fake_value else -1.0
-
     def _draw(self, n: int, real: bool, like: torch.Tensor) -> torch.Tensor:
         """Targets for n images of one class, before noisy swaps and additive noise."""
         soft = self.soft_real if real else self.soft_fake

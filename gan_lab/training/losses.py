@@ -25,6 +25,10 @@ class BCELoss:
     def g_loss(self, fake_out: torch.Tensor, real_value: float, fake_value: float) -> torch.Tensor:
         return F.binary_cross_entropy_with_logits(fake_out, torch.full_like(fake_out, real_value))
 
+    def r_t(self, real_out: torch.Tensor, fake_out: torch.Tensor, real_value: float, fake_value: float) -> torch.Tensor:
+        """ADA's overfitting signal E[sign(D(x_real))]: +1 when D calls every real image real (logit 0 decides)."""
+        return _side_of(real_out, 0.0, real_value, fake_value)
+
 
 class MinimaxLoss(BCELoss):
     """The original saturating G loss: minimise log(1 - D(G(z))). Its gradient vanishes when D wins."""
@@ -45,6 +49,10 @@ class LSGANLoss:
     def g_loss(self, fake_out: torch.Tensor, real_value: float, fake_value: float) -> torch.Tensor:
         return 0.5 * F.mse_loss(fake_out, torch.full_like(fake_out, real_value))
 
+    def r_t(self, real_out: torch.Tensor, fake_out: torch.Tensor, real_value: float, fake_value: float) -> torch.Tensor:
+        """ADA's r_t with D's verdict changing halfway between its two targets."""
+        return _side_of(real_out, (real_value + fake_value) / 2, real_value, fake_value)
+
 
 class HingeLoss:
     """Hinge loss (Lim & Ye 2017; SN-GAN, BigGAN): no labels."""
@@ -58,6 +66,10 @@ class HingeLoss:
     def g_loss(self, fake_out: torch.Tensor, real_value: float = 1.0, fake_value: float = 0.0) -> torch.Tensor:
         return -fake_out.mean()
 
+    def r_t(self, real_out: torch.Tensor, fake_out: torch.Tensor, real_value=1.0, fake_value=0.0) -> torch.Tensor:
+        """E[sign(D(x_real))]: real images score above 0 whatever the label convention (the loss has no labels)."""
+        return torch.sign(real_out).mean()
+
 
 class WGANGPLoss(HingeLoss):
     """Wasserstein loss with gradient penalty (Gulrajani et al. 2017); the trainer adds the penalty."""
@@ -67,6 +79,9 @@ class WGANGPLoss(HingeLoss):
 
     def d_loss(self, real_out, fake_out, real_target=None, fake_target=None) -> torch.Tensor:
         return fake_out.mean() - real_out.mean()
+
+    def r_t(self, real_out: torch.Tensor, fake_out: torch.Tensor, real_value=1.0, fake_value=0.0) -> torch.Tensor:
+        return relative_r_t(real_out, fake_out)
 
 
 class RpGANLoss(HingeLoss):
@@ -83,6 +98,23 @@ class RpGANLoss(HingeLoss):
 
     def g_loss(self, fake_out, real_value=1.0, fake_value=0.0, real_out=None) -> torch.Tensor:
         return F.softplus(real_out - fake_out).mean()
+
+    def r_t(self, real_out: torch.Tensor, fake_out: torch.Tensor, real_value=1.0, fake_value=0.0) -> torch.Tensor:
+        return relative_r_t(real_out, fake_out)
+
+
+def _side_of(real_out: torch.Tensor, threshold: float, real_value: float, fake_value: float) -> torch.Tensor:
+    """E[sign] of D's outputs on real images against its decision threshold, +1 on the 'real' side."""
+    return torch.sign(real_out - threshold).mean() * (1.0 if real_value > fake_value else -1.0)
+
+
+def relative_r_t(real_out: torch.Tensor, fake_out: torch.Tensor) -> torch.Tensor:
+    """ADA's r_t for losses where only differences of D's outputs count (wgan_gp, rpgan): E[sign(D(x_i) - D(G(z_i)))].
+
+    Their D's outputs drift as a whole during training, and E[sign(D(x_real))] follows the drift (it went from
+    -0.97 to 0.96 within one frog_modern run) rather than how surely D tells real images from generated ones.
+    """
+    return torch.sign(real_out - fake_out).mean()
 
 
 def gradient_penalty(D: nn.Module, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:

@@ -99,6 +99,19 @@ def test_label_tricks_need_a_loss_with_labels():
     compose_cfg("tricks=instance_noise", "loss=wgan_gp")  # instance noise needs no labels
 
 
+def test_ada_r_t_reads_each_loss_decision_rule():
+    """r_t is +1 when D puts every real image on its 'real' side, in each loss's own terms."""
+    real, fake = torch.tensor([2.0, 3.0, -1.0, 4.0]), torch.tensor([1.0, 0.0, -2.0, 5.0])
+    bce, lsgan, hinge = (build_loss(compose_cfg(f"loss={name}").loss) for name in ("bce", "lsgan", "hinge"))
+    assert bce.r_t(real, fake, 1.0, 0.0).item() == 0.5  # logit 0 decides: 3 of 4 real images positive
+    assert bce.r_t(real, fake, 0.0, 1.0).item() == -0.5  # flipped labels: a negative logit says "real"
+    assert lsgan.r_t(torch.tensor([0.4, 0.6, 0.9, 0.1]), fake, 1.0, 0.0).item() == 0.0  # halfway, 0.5, decides
+    assert hinge.r_t(real, fake, 0.0, 1.0).item() == 0.5  # no labels: real is positive under any convention
+    for name in ("rpgan", "wgan_gp"):  # only differences count: a common drift of D's outputs changes nothing
+        relative = build_loss(compose_cfg(f"loss={name}").loss)
+        assert relative.r_t(real, fake).item() == relative.r_t(real + 50, fake + 50).item() == 0.5
+
+
 def run_steps(tmp_path, *overrides: str, steps: int = 2) -> Trainer:
     cfg = compose_cfg(*overrides)
     torch.manual_seed(0)
