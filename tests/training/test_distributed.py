@@ -16,21 +16,28 @@ from tensorboard.backend.event_processing.event_accumulator import EventAccumula
 from gan_lab.data.source import PreloadedImages
 
 
+# the modern recipe's parts (R3GAN's loss and penalties, on every D step; ADA) must work under torchrun too
+MODERN = ["loss=rpgan", "reg=r1_r2", "reg.every=1", "augment=ada", "augment.p=0.2"]
+
+
 def test_two_gloo_processes_write_one_run(tmp_path):
     run_dir, scratch = tmp_path / "run", tmp_path / "scratch"
     scratch.mkdir()
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "OMP_NUM_THREADS": "1", "TMPDIR": str(scratch)}
     command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
-               "-m", "gan_lab", "train", *TINY, f"hydra.run.dir={run_dir}"]  # fmt: skip
+               "-m", "gan_lab", "train", *TINY, *MODERN, f"hydra.run.dir={run_dir}"]  # fmt: skip
     result = _run_killing_all_on_timeout(command, tmp_path, env, timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "x 2 processes" in result.stdout and result.stdout.count("done: 4 steps") == 1
     assert len(list(run_dir.glob("events.out.tfevents.*"))) == 1
     acc = EventAccumulator(str(run_dir)).Reload()
     assert [e.step for e in acc.Scalars("loss/D")] == [2, 4]
+    assert len(acc.Scalars("augment/p")) == 2 and all(e.value == e.value for e in acc.Scalars("loss/D"))
     summary = json.loads((run_dir / "summary.json").read_text())
     assert summary["processes"] == 2 and summary["steps"] == 4
     checkpoint = torch.load(run_dir / "checkpoints" / "step_000004.pt", weights_only=True)
+    assert abs(checkpoint["augment"]["p"] - acc.Scalars("augment/p")[-1].value) < 1e-6
+    assert checkpoint["reg"]["d_steps"] == 4
     ranks = checkpoint["rng_ranks"]
     assert len(ranks) == 2 and not torch.equal(ranks[0]["torch"], ranks[1]["torch"])  # own noise per rank
     assert not (tmp_path / "outputs").exists()  # rank 1 wrote no run directory of its own
