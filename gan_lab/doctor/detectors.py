@@ -106,17 +106,25 @@ class GStarves(Detector):
         "that D is not winning outright."
     )
 
+    HISTORY = 5  # observations of the top layer before its own median counts
+
     def __init__(self, patience: int, ratio: float, min_norm: float | None):
         super().__init__(patience)
         self.ratio, self.min_norm = ratio, min_norm
+        self.tops: list[float] = []  # the top layer's norms so far, kept sorted
 
     def test(self, obs):
         norms = obs.get("grad_norm/G") or []
         if len(norms) < 2 or not _finite(norms[0], norms[-1]):
             return None
         bottom, top = norms[0], norms[-1]
+        usual_top = statistics.median(self.tops) if len(self.tops) >= self.HISTORY else top
+        bisect.insort(self.tops, top)
         if self.min_norm is not None and bottom < self.min_norm:  # e.g. the saturating loss once D wins
             return True, f"G's bottom-layer gradient norm {bottom:.2g} < {self.min_norm:g}, top layer {top:.2g}"
+        # Against the top layer's usual norm when it is above it: a top layer whose gradients grow (frog_tips'
+        # 5x5, 128-filter G: 36 -> 318 over 5,000 steps) does not starve a bottom layer that keeps its own.
+        top = min(top, usual_top)
         if top <= 0:
             return None
         ratio = bottom / top
@@ -129,7 +137,9 @@ class Exploding(Detector):
     A healthy D's first layers swing between tens and hundreds of steps apart (kernel 3, 16 filters:
     6 to 650 in 300 steps with sound losses), so once a layer has a history its norm must also reach
     USUAL_RANGE x its median so far; until then the absolute limit alone judges it, and so it does a layer
-    whose median is itself over the limit (a run that explodes from the start cannot make explosions usual).
+    whose first HISTORY norms had a median over the limit (a run that explodes from the start cannot make
+    explosions usual). A layer that started within the limit and grew past it slowly keeps its own median
+    (frog_tips' G output layer: 36 at first, a median of ~150 by step 4,000, fine samples).
     """
 
     name, title = "exploding", "exploding gradients"
@@ -145,6 +155,7 @@ class Exploding(Detector):
         super().__init__(patience)
         self.limit = grad_norm
         self.history: dict[tuple[str, int], list[float]] = {}  # each layer's norms so far, kept sorted
+        self.first: dict[tuple[str, int], float] = {}  # the median of each layer's first HISTORY norms
 
     def test(self, obs):
         worst = None  # (how far past its limits, norm, layer, its median so far or None)
@@ -153,8 +164,10 @@ class Exploding(Detector):
                 if not math.isfinite(norm):
                     continue
                 seen = self.history.setdefault((net, index), [])
+                if len(seen) == self.HISTORY:
+                    self.first[(net, index)] = statistics.median(seen)
                 median = statistics.median(seen) if len(seen) >= self.HISTORY else None
-                usual = median if median is not None and median <= self.limit else None
+                usual = median if median is not None and self.first[(net, index)] <= self.limit else None
                 over = norm / max(self.limit, self.USUAL_RANGE * usual if usual else 0.0)
                 if worst is None or over > worst[0]:
                     worst = (over, norm, (net, index), usual)

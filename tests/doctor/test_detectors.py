@@ -69,6 +69,22 @@ def test_g_starves_on_the_ratio_on_a_vanished_gradient_and_not_on_healthy_norms(
     assert event.state == "fired" and "0 < 0.001" in event.evidence
 
 
+# experiment=frog_tips on the 5,000 frogs (5x5 kernels, 128 filters), every 4th log of 100: G's output layer's
+# gradient norm grows from tens to hundreds while its bottom layer keeps ~2; the samples are good frogs.
+FROG_TIPS_TOP = [37, 10, 14, 27, 19, 89, 155, 159, 292, 192, 318, 57, 154, 415, 18, 281, 216, 347, 85, 440, 95, 417,
+                 81, 257, 14]  # fmt: skip
+FROG_TIPS_BOTTOM = [2.7, 2.3, 2.2, 2.3, 1.8, 1.7, 1.6, 1.6, 1.7, 1.8, 1.8, 1.9, 2.2, 2.0, 2.0, 1.9, 1.9, 1.8, 2.5, 2.0,
+                    2.1, 2.4, 2.1, 2.3, 1.6]  # fmt: skip
+
+
+def test_a_growing_top_layer_is_neither_starvation_nor_explosion():
+    logs = [{"grad_norm/G": [bottom, 1.0, float(top)]} for bottom, top in zip(FROG_TIPS_BOTTOM, FROG_TIPS_TOP)]
+    assert feed(GStarves(patience=3, ratio=0.01, min_norm=1e-3), logs) == []
+    assert feed(Exploding(patience=3, grad_norm=100), logs) == []
+    shrinking = [{"grad_norm/G": [bottom * 1e-3, 1.0, 30.0]} for bottom in FROG_TIPS_BOTTOM]  # the bottom fades
+    assert feed(GStarves(patience=3, ratio=0.01, min_norm=1e-4), logs[:6] + shrinking)[0] == (9, "fired")
+
+
 def test_exploding_names_the_largest_layer():
     e = Exploding(patience=1, grad_norm=100)
     event = e.update(10, {"grad_norm/G": [3.0, 50.0], "grad_norm/D": [250.0, 4.0]})
