@@ -50,7 +50,7 @@ from gan_lab.training.state import restore_trainer_state, trainer_state
 log = logging.getLogger(__name__)
 
 # What the loop sums on the device every step and logs as interval means.
-STAT_TAGS = ("loss/D", "loss/G", "prob/D_real", "prob/D_fake", "augment/r_t")  # r_t: ADA's E[sign(D(x_real))] (losses.py)
+STAT_TAGS = ("loss/D", "loss/G", "prob/D_real", "prob/D_fake", "augment/r_t")  # r_t: ADA's signal (losses.py)
 
 
 class Trainer:
@@ -129,7 +129,8 @@ class Trainer:
         if self.ema is not None and finite:
             self.ema.update(step)
 
-        probs = [torch.sigmoid(real_out).mean(), torch.sigmoid(fake_out).mean(), self.loss.r_t(real_out, fake_out, self.labels.real_value, self.labels.fake_value)]
+        r_t = self.loss.r_t(real_out, fake_out, self.labels.real_value, self.labels.fake_value)
+        probs = [torch.sigmoid(real_out).mean(), torch.sigmoid(fake_out).mean(), r_t]
         stats = torch.stack([loss_D, loss_G, *probs]).detach()
         if self.nonfinite.record(step, stats, finite, self.last_checkpoint):
             self._sums += stats
