@@ -106,8 +106,6 @@ class GStarves(Detector):
         "that D is not winning outright."
     )
 
-    HISTORY = 5  # observations of the top layer before its own median counts
-
     def __init__(self, patience: int, ratio: float, min_norm: float | None):
         super().__init__(patience)
         self.ratio, self.min_norm = ratio, min_norm
@@ -118,7 +116,7 @@ class GStarves(Detector):
         if len(norms) < 2 or not _finite(norms[0], norms[-1]):
             return None
         bottom, top = norms[0], norms[-1]
-        usual_top = statistics.median(self.tops) if len(self.tops) >= self.HISTORY else top
+        usual_top = statistics.median(self.tops) if len(self.tops) >= Exploding.HISTORY else top
         bisect.insort(self.tops, top)
         if self.min_norm is not None and bottom < self.min_norm:  # e.g. the saturating loss once D wins
             return True, f"G's bottom-layer gradient norm {bottom:.2g} < {self.min_norm:g}, top layer {top:.2g}"
@@ -149,7 +147,7 @@ class Exploding(Detector):
         "(model.norm_D=spectral)."
     )
     USUAL_RANGE = 10  # a norm this many times the layer's median so far is outside its usual range
-    HISTORY = 5  # observations of a layer before its own median counts
+    HISTORY = 5  # observations of a layer before its own median counts (also G starves' top layer)
 
     def __init__(self, patience: int, grad_norm: float):
         super().__init__(patience)
