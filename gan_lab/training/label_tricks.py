@@ -47,6 +47,13 @@ class LabelTricks:
     def fake_value(self) -> float:
         return self._mirror(self.fake_label)
 
+    def target_range(self) -> tuple[float, float]:
+        """The lowest and highest target D can be given (additive noise included)."""
+        values = [self.real_label, self.fake_label, *(self.soft_real or ()), *(self.soft_fake or ())]
+        values += [] if self.smooth is None else [self.smooth]
+        values += [self._mirror(v) for v in values]
+        return min(values), max(values) + self.additive
+
     def _draw(self, n: int, real: bool, like: torch.Tensor) -> torch.Tensor:
         """Targets for n images of one class, before noisy swaps and additive noise."""
         soft = self.soft_real if real else self.soft_fake

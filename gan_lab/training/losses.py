@@ -6,24 +6,44 @@ where the loss uses labels) and G's loss from D's output on generated images.
 
 from __future__ import annotations
 
+import math
+
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
 
+# Keras clips D's probabilities to [1e-7, 1 - 1e-7] inside its binary cross-entropy: logits beyond +-16.1 count
+# as 16.1. The Keras book's recipe (labels + 0.05 * U[0, 1)) relies on it, see BCELoss.
+KERAS_LOGIT_LIMIT = math.log((1 - 1e-7) / 1e-7)
+
+
 class BCELoss:
-    """Binary cross-entropy with logits; G uses the non-saturating loss -log D(G(z))."""
+    """Binary cross-entropy with logits; G uses the non-saturating loss -log D(G(z)).
+
+    With targets outside [0, 1] (additive label noise, labels above 1) the loss falls without bound as D's
+    logit runs off in the target's direction: in frog_dlwp D's loss reached -1e8 by step 1,500 and G learnt
+    nothing. `targets_leave_unit_interval` stops each logit at Keras' limit in that direction only, as the
+    recipe's own framework did; a logit on the wrong side keeps its full gradient.
+    """
 
     uses_labels = True
     gp_weight = 0.0
 
+    def __init__(self, targets_leave_unit_interval: bool = False):
+        self.capped = targets_leave_unit_interval
+
+    def _bce(self, out: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        if self.capped:
+            out = torch.where(target > 1, out.clamp(max=KERAS_LOGIT_LIMIT), out)
+            out = torch.where(target < 0, out.clamp(min=-KERAS_LOGIT_LIMIT), out)
+        return F.binary_cross_entropy_with_logits(out, target)
+
     def d_loss(self, real_out, fake_out, real_target, fake_target) -> torch.Tensor:
-        return F.binary_cross_entropy_with_logits(real_out, real_target) + F.binary_cross_entropy_with_logits(
-            fake_out, fake_target
-        )
+        return self._bce(real_out, real_target) + self._bce(fake_out, fake_target)
 
     def g_loss(self, fake_out: torch.Tensor, real_value: float, fake_value: float) -> torch.Tensor:
-        return F.binary_cross_entropy_with_logits(fake_out, torch.full_like(fake_out, real_value))
+        return self._bce(fake_out, torch.full_like(fake_out, real_value))
 
     def r_t(self, real_out: torch.Tensor, fake_out: torch.Tensor, real_value: float, fake_value: float) -> torch.Tensor:
         """ADA's overfitting signal E[sign(D(x_real))]: +1 when D calls every real image real (logit 0 decides)."""
@@ -34,7 +54,7 @@ class MinimaxLoss(BCELoss):
     """The original saturating G loss: minimise log(1 - D(G(z))). Its gradient vanishes when D wins."""
 
     def g_loss(self, fake_out: torch.Tensor, real_value: float, fake_value: float) -> torch.Tensor:
-        return -F.binary_cross_entropy_with_logits(fake_out, torch.full_like(fake_out, fake_value))
+        return -self._bce(fake_out, torch.full_like(fake_out, fake_value))
 
 
 class LSGANLoss:
@@ -136,8 +156,11 @@ LOSSES = {
 }  # fmt: skip
 
 
-def build_loss(cfg) -> BCELoss | LSGANLoss | HingeLoss:
-    """The configured loss (`loss.name`, plus `loss.gp_weight` for wgan_gp)."""
+def build_loss(cfg, target_range: tuple[float, float] = (0.0, 1.0)) -> BCELoss | LSGANLoss | HingeLoss:
+    """The configured loss (`loss.name`, plus `loss.gp_weight` for wgan_gp); `target_range`: D's lowest and
+    highest label (LabelTricks.target_range)."""
     if cfg.name == "wgan_gp":
         return WGANGPLoss(cfg.gp_weight)
+    if issubclass(LOSSES[cfg.name], BCELoss):
+        return LOSSES[cfg.name](target_range[0] < 0 or target_range[1] > 1)
     return LOSSES[cfg.name]()

@@ -71,8 +71,8 @@ class Trainer:
                 self.G_train, self.D_train, self.D_for_G = compiled
                 self._compile_pending = True
         self.opt_G, self.opt_D = build_optimizers(cfg.optim, self.G, self.D, device)
-        self.loss = build_loss(cfg.loss)
         self.labels = LabelTricks.from_config(cfg.tricks)
+        self.loss = build_loss(cfg.loss, self.labels.target_range())
         self.augment, self.reg = Augment.from_config(cfg.get("augment")), Regulariser.from_config(cfg.get("reg"))
         self.ema = EMA(self.G, cfg.model.ema_decay) if cfg.model.ema_decay else None
         self.latent_dim, self.latent_dist = cfg.model.latent_dim, cfg.model.latent_dist

@@ -163,3 +163,25 @@ def test_ema_copy_follows_g_and_draws_the_samples(tmp_path):
     ema.eval()
     with torch.no_grad():
         assert torch.allclose(trainer.generate(z), ema(z))
+
+
+def test_bce_with_labels_above_one_stays_bounded_like_keras():
+    """The Keras book's labels + 0.05 * U[0, 1) reach 1.05: uncapped, D's BCE falls without bound as its logit
+    grows (frog_dlwp's loss/D reached -1e8); capped at Keras' probability clip it bottoms out near -0.8."""
+    cfg = compose_cfg("tricks=flip", "tricks.additive=0.05")
+    labels = LabelTricks.from_config(cfg.tricks)
+    assert labels.target_range() == (0.0, 1.05)
+    assert build_loss(cfg.loss, (0.0, 1.0)).capped is False and build_loss(compose_cfg().loss).capped is False
+    loss = build_loss(cfg.loss, labels.target_range())
+    target = torch.full((4,), 1.05)
+    runaway = torch.full((4,), 1e6, requires_grad=True)
+    value = loss._bce(runaway, target)
+    value.backward()
+    assert -0.9 < value.item() < -0.7 and (runaway.grad == 0).all()
+    # below the cap the gradient still pushes the logit up, and a logit on the wrong side keeps its full pull
+    inside = torch.tensor([3.0, -50.0], requires_grad=True)
+    loss._bce(inside, torch.full((2,), 1.05)).backward()
+    assert (inside.grad < 0).all() and inside.grad[1].item() == pytest.approx(-1.05 / 2)
+    # targets inside [0, 1] give exactly torch's BCE, capped or not
+    x, y = torch.randn(8) * 30, torch.rand(8)
+    assert torch.equal(loss._bce(x, y), torch.nn.functional.binary_cross_entropy_with_logits(x, y))
