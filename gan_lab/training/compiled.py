@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import logging
+import traceback
 
 import torch
 
@@ -20,10 +21,29 @@ def first_line(error: BaseException) -> str:
     return (str(error).strip().splitlines() or [type(error).__name__])[0][:200]
 
 
+COMPILER_FILES = ("torch/_dynamo/", "torch/_inductor/", "torchinductor_")  # the last: inductor's generated code
+
+
 def is_compile_error(error: BaseException) -> bool:
-    """An error raised by torch.compile's machinery (dynamo, inductor, a backend), not by the model."""
+    """An error raised by torch.compile's machinery (dynamo, inductor, the code inductor generated), not by the model.
+
+    Inductor's generated code raises plain AssertionErrors (a stride check failed on CUDA with torch 2.11), so
+    the traceback's files count as well as the error's type.
+    """
     module = type(error).__module__ or ""
-    return module.startswith(("torch._dynamo", "torch._inductor")) or "compile" in type(error).__name__.lower()
+    if module.startswith(("torch._dynamo", "torch._inductor")) or "compile" in type(error).__name__.lower():
+        return True
+    files = [frame.filename.replace("\\", "/") for frame in traceback.extract_tb(error.__traceback__)]
+    return any(marker in name for name in files for marker in COMPILER_FILES)
+
+
+def memory_format(channels_last: bool, compile: bool, device: torch.device) -> torch.memory_format:
+    """channels_last as configured, except for torch.compile on CUDA: its channels_last convolution backward
+    failed inductor's stride check there (torch 2.11, H200), and contiguous compiled steps train."""
+    if channels_last and compile and device.type == "cuda":
+        log.info("trainer.compile=true on CUDA: training in the contiguous memory layout (channels_last off)")
+        return torch.contiguous_format
+    return torch.channels_last if channels_last else torch.contiguous_format
 
 
 def compile_modules(modules: tuple) -> tuple | None:

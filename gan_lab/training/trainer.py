@@ -32,7 +32,7 @@ from gan_lab.runs.checkpoint import prune_checkpoints, save_atomic
 from gan_lab.runs.layout import display_path, sample_grid, step_checkpoint, write_summary
 from gan_lab.runs.tensorboard import RunWriter, image_grid
 from gan_lab.training import distributed
-from gan_lab.training.compiled import compile_modules, first_compiled_step
+from gan_lab.training.compiled import compile_modules, first_compiled_step, memory_format
 from gan_lab.training.augment import Augment
 from gan_lab.training.device import resolve_precision
 from gan_lab.training.distributed import SINGLE, World
@@ -59,7 +59,7 @@ class Trainer:
     def __init__(self, cfg: DictConfig, G: nn.Module, D: nn.Module, source, run_dir: Path, device: torch.device,
                  world: World = SINGLE):  # fmt: skip
         self.cfg, self.t, self.world = cfg, cfg.trainer, world
-        self.memory_format = torch.channels_last if self.t.channels_last else torch.contiguous_format
+        self.memory_format = memory_format(self.t.channels_last, self.t.compile, device)
         self.amp_dtype = resolve_precision(self.t.precision, device)
         self.G = G.to(device, memory_format=self.memory_format)
         self.D = D.to(device, memory_format=self.memory_format)

@@ -165,3 +165,30 @@ def test_compile_failure_in_the_g_step_leaves_d_trainable(tmp_path, monkeypatch,
     assert any("torch.compile failed" in r.message for r in caplog.records)
     assert all(p.requires_grad and p.grad is not None for p in D.parameters())
     assert any(not torch.equal(p, b) for p, b in zip(D.parameters(), before))  # the retry's D step trained D
+
+
+def test_an_assertion_from_inductors_generated_code_counts_as_a_compile_failure(tmp_path):
+    """On CUDA (torch 2.11) inductor's generated code raised a plain AssertionError at the first backward; the
+    traceback's file, not the error's type, tells it from a model's own assertion."""
+    from gan_lab.training.compiled import is_compile_error
+
+    generated = tmp_path / "torchinductor_root" / "qr" / "cqrv.py"
+    generated.parent.mkdir(parents=True)
+    generated.write_text("def call(args):\n    assert False, 'expected size 512==512, stride 16==1 at dim=1'\n")
+    namespace = {}
+    exec(compile(generated.read_text(), str(generated), "exec"), namespace)
+    with pytest.raises(AssertionError) as from_inductor:
+        namespace["call"](None)
+    assert is_compile_error(from_inductor.value)
+    with pytest.raises(AssertionError) as from_model:
+        assert False, "the model's own check"
+    assert not is_compile_error(from_model.value)
+
+
+def test_compile_on_cuda_trains_in_the_contiguous_layout():
+    from gan_lab.training.compiled import memory_format
+
+    assert memory_format(True, True, CUDA) == torch.contiguous_format
+    assert memory_format(True, False, CUDA) == torch.channels_last
+    assert memory_format(True, True, torch.device("cpu")) == torch.channels_last
+    assert memory_format(False, False, torch.device("cpu")) == torch.contiguous_format
