@@ -2,8 +2,9 @@
 
 torchvision ImageFolder + a DataLoader with 2 workers and per-image transforms (resize, crop, to
 tensor, normalise), D ending in a sigmoid with nn.BCELoss, default (per-parameter loop) Adam,
-`zero_grad()`, and `.item()` on every step. It trains copies of gan-lab's own G and D, so both loops
-run the same layer shapes.
+`zero_grad()`, `.item()` on every step, fp32 and the default (contiguous) memory layout. It trains copies
+of gan-lab's own G and D, so both loops run the same layer shapes; gan-lab's bf16 autocast and
+channels_last are among what the comparison measures.
 """
 
 from __future__ import annotations
@@ -29,8 +30,9 @@ class ReferenceLoop:
         dataset = dset.ImageFolder(root=str(folder), transform=transforms.Compose(steps))
         self.loader = torch.utils.data.DataLoader(dataset, batch_size=batch_size, shuffle=True, num_workers=2, drop_last=True)
         self.device = device
-        self.netG = copy.deepcopy(G).to(device)
-        self.netD = nn.Sequential(copy.deepcopy(D), nn.Flatten(0), nn.Sigmoid()).to(device)
+        contiguous = torch.contiguous_format  # the example never asks for channels_last
+        self.netG = copy.deepcopy(G).to(device, memory_format=contiguous)
+        self.netD = nn.Sequential(copy.deepcopy(D), nn.Flatten(0), nn.Sigmoid()).to(device, memory_format=contiguous)
         self.criterion = nn.BCELoss()
         self.optimizerD = torch.optim.Adam(self.netD.parameters(), lr=lr, betas=(0.5, 0.999), foreach=False)
         self.optimizerG = torch.optim.Adam(self.netG.parameters(), lr=lr, betas=(0.5, 0.999), foreach=False)
