@@ -46,8 +46,8 @@ class StopRequests:
         self.signal: int | None = None
 
     @contextmanager
-    def caught(self, where: Callable[[], tuple[int, Path | None]]):
-        """Handle SIGINT/SIGTERM inside the block; `where()` gives (current step, last checkpoint)."""
+    def caught(self, where: Callable[[], tuple[int, int, Path | None]]):
+        """Handle SIGINT/SIGTERM inside the block; `where()` gives (last finished step, total steps, last checkpoint)."""
         if threading.current_thread() is not threading.main_thread():
             yield
             return
@@ -55,15 +55,17 @@ class StopRequests:
 
         def handler(signum, frame):
             nonlocal first_at
-            step, checkpoint = where()
+            step, steps, checkpoint = where()
+            # After the last step the run is only writing its outputs: no step is in progress.
+            doing = f"step {step + 1}" if step < steps else f"the outputs of step {step}"
             if self.signal is None:
                 self.signal, first_at = signum, time.monotonic()
                 why = " (SLURM: time limit or preemption ahead)" if signum not in EXIT_CODES else ""
-                log.warning(f"{signal.Signals(signum).name}{why}: finishing step {step + 1} and saving a checkpoint")
+                log.warning(f"{signal.Signals(signum).name}{why}: finishing {doing} and saving a checkpoint")
             elif time.monotonic() - first_at > SIGNAL_REPEAT_S:
                 kept = display_path(checkpoint) if checkpoint else "none"
                 raise RunStopped(
-                    f"stopped at once by a second {signal.Signals(signum).name} during step {step + 1}; "
+                    f"stopped at once by a second {signal.Signals(signum).name} during {doing}; "
                     f"the last checkpoint is {kept}",
                     exit_code=exit_code(signum),
                     status="interrupted",

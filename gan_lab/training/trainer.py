@@ -213,7 +213,7 @@ class Trainer:
         started = time.perf_counter()
         first_step, status = self.step, "ok"
         try:
-            with self.stop_requests.caught(lambda: (self.step, self.last_checkpoint)):
+            with self.stop_requests.caught(lambda: (self.step, self.t.steps, self.last_checkpoint)):
                 for step in range(self.step + 1, self.t.steps + 1):
                     out_of_time = self._out_of_time(started)  # then this step is the last: grid, checkpoint
                     self.run_step(step, last=step == self.t.steps or out_of_time, progress=progress)

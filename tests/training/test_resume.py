@@ -151,6 +151,18 @@ def test_signal_saves_a_checkpoint_and_says_how_to_resume(tmp_path, signum, code
     assert EventAccumulator(str(run_dir)).Reload().Scalars("loss/D")  # event files flushed
 
 
+@pytest.mark.parametrize("finished,says", [(3, "finishing step 4 and"), (5, "finishing the outputs of step 5 and")])
+def test_the_signal_message_names_the_step_in_progress_or_the_last_one(caplog, finished, says):
+    from gan_lab.training.signals import StopRequests
+
+    requests = StopRequests()
+    with caplog.at_level("WARNING", logger="gan_lab.training.trainer"):
+        with requests.caught(lambda: (finished, 5, None)):
+            os.kill(os.getpid(), signal.SIGTERM)
+    assert requests.signal == signal.SIGTERM
+    assert f"SIGTERM: {says} saving a checkpoint" in caplog.text
+
+
 def test_non_finite_losses_stop_with_the_step_and_keep_the_last_good_checkpoint(tmp_path):
     run_dir = tmp_path / "run"
     overrides = ["trainer.steps=200", "trainer.checkpoint_every=1", "optim=sgd", "optim.lr_G=1e4", "optim.lr_D=1e4"]
