@@ -97,6 +97,24 @@ class DWins(Detector):
         )
 
 
+class NormHistory:
+    """A layer's gradient norms so far and their median, once there are ENOUGH of them to call it usual."""
+
+    ENOUGH = 5
+
+    def __init__(self):
+        self.values: list[float] = []  # kept sorted: the median's sort is then linear, not n log n, per log
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+    def add(self, value: float) -> None:
+        bisect.insort(self.values, value)
+
+    def median(self) -> float | None:
+        return statistics.median(self.values) if len(self.values) >= self.ENOUGH else None
+
+
 class GStarves(Detector):
     name, title = "g_starves", "G starves"
     advice = (
@@ -109,15 +127,16 @@ class GStarves(Detector):
     def __init__(self, patience: int, ratio: float, min_norm: float | None):
         super().__init__(patience)
         self.ratio, self.min_norm = ratio, min_norm
-        self.tops: list[float] = []  # the top layer's norms so far, kept sorted
+        self.tops = NormHistory()  # the top layer's norms so far
 
     def test(self, obs):
         norms = obs.get("grad_norm/G") or []
         if len(norms) < 2 or not _finite(norms[0], norms[-1]):
             return None
         bottom, top = norms[0], norms[-1]
-        usual_top = statistics.median(self.tops) if len(self.tops) >= Exploding.HISTORY else top
-        bisect.insort(self.tops, top)
+        usual_top = self.tops.median()
+        usual_top = top if usual_top is None else usual_top
+        self.tops.add(top)
         if self.min_norm is not None and bottom < self.min_norm:  # e.g. the saturating loss once D wins
             return True, f"G's bottom-layer gradient norm {bottom:.2g} < {self.min_norm:g}, top layer {top:.2g}"
         # Against the top layer's usual norm when it is above it: a top layer whose gradients grow (frog_tips'
@@ -135,7 +154,7 @@ class Exploding(Detector):
     A healthy D's first layers swing between tens and hundreds of steps apart (kernel 3, 16 filters:
     6 to 650 in 300 steps with sound losses), so once a layer has a history its norm must also reach
     USUAL_RANGE x its median so far; until then the absolute limit alone judges it, and so it does a layer
-    whose first HISTORY norms had a median over the limit (a run that explodes from the start cannot make
+    whose first NormHistory.ENOUGH norms had a median over the limit (a run that explodes from the start cannot make
     explosions usual). A layer that started within the limit and grew past it slowly keeps its own median
     (frog_tips' G output layer: 36 at first, a median of ~150 by step 4,000, fine samples).
     """
@@ -147,13 +166,12 @@ class Exploding(Detector):
         "(model.norm_D=spectral)."
     )
     USUAL_RANGE = 10  # a norm this many times the layer's median so far is outside its usual range
-    HISTORY = 5  # observations of a layer before its own median counts (also G starves' top layer)
 
     def __init__(self, patience: int, grad_norm: float):
         super().__init__(patience)
         self.limit = grad_norm
-        self.history: dict[tuple[str, int], list[float]] = {}  # each layer's norms so far, kept sorted
-        self.first: dict[tuple[str, int], float] = {}  # the median of each layer's first HISTORY norms
+        self.history: dict[tuple[str, int], NormHistory] = {}  # each layer's norms so far
+        self.first: dict[tuple[str, int], float] = {}  # the median of each layer's first NormHistory.ENOUGH norms
 
     def test(self, obs):
         worst = None  # (how far past its limits, norm, layer, its median so far or None)
@@ -161,15 +179,15 @@ class Exploding(Detector):
             for index, norm in enumerate(obs.get(f"grad_norm/{net}") or []):
                 if not math.isfinite(norm):
                     continue
-                seen = self.history.setdefault((net, index), [])
-                if len(seen) == self.HISTORY:
-                    self.first[(net, index)] = statistics.median(seen)
-                median = statistics.median(seen) if len(seen) >= self.HISTORY else None
+                seen = self.history.setdefault((net, index), NormHistory())
+                median = seen.median()
+                if len(seen) == NormHistory.ENOUGH:
+                    self.first[(net, index)] = median
                 usual = median if median is not None and self.first[(net, index)] <= self.limit else None
                 over = norm / max(self.limit, self.USUAL_RANGE * usual if usual else 0.0)
                 if worst is None or over > worst[0]:
                     worst = (over, norm, (net, index), usual)
-                bisect.insort(seen, norm)  # kept sorted: the median's sort is then linear, not n log n, per log
+                seen.add(norm)
         if worst is None:
             return None
         over, norm, (net, index), usual = worst
