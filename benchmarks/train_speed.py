@@ -212,12 +212,12 @@ def step_breakdown(loop: GanLabLoop, steps: int) -> dict[str, float]:
 
     activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if loop.device.type == "cuda" else [])
     loop.sync()
-    start = time.perf_counter()
     with profile(activities=activities) as prof:
+        start = time.perf_counter()  # inside: the profiler's own start and its event collection at exit are not steps
         for _ in range(steps):
             loop.step()
         loop.sync()
-    total = time.perf_counter() - start
+        total = time.perf_counter() - start
     times = {e.key: range_seconds(e, loop.device) for e in prof.key_averages() if e.key.startswith("gan_lab/")}
     shares = {key.removeprefix("gan_lab/"): value / total for key, value in sorted(times.items())}
     shares["other"] = max(0.0, 1 - sum(shares.values()))
