@@ -69,7 +69,7 @@ class Trainer:
             compiled = compile_modules((self.G_train, self.D_train, self.D_for_G))
             if compiled is not None:
                 self.G_train, self.D_train, self.D_for_G = compiled
-                self._compile_pending = True
+                self._compile_pending = self.compiled = True
         self.opt_G, self.opt_D = build_optimizers(cfg.optim, self.G, self.D, device)
         self.labels = LabelTricks.from_config(cfg.tricks)
         self.loss = build_loss(cfg.loss, self.labels.target_range())
@@ -150,7 +150,8 @@ class Trainer:
                 fake = (self.G_train if for_g_step else self.G)(self.sample_latent(real.shape[0]))
             seen_real = self.augment(self._with_instance_noise(real, noise_std))  # augment=: what D sees
             seen_fake = self.augment(self._with_instance_noise(fake.detach(), noise_std))
-            real_out, fake_out = self.D_train(seen_real).float(), self.D_train(seen_fake).float()
+            real_out = self.D_train(self._in_dtype_of(seen_fake, seen_real)).float()
+            fake_out = self.D_train(seen_fake).float()
         real_target, fake_target = self.labels.d_targets(real_out, fake_out) if self.loss.uses_labels else (None, None)
         loss_D = self.loss.d_loss(real_out, fake_out, real_target, fake_target)
         if self.loss.gp_weight:
@@ -170,14 +171,21 @@ class Trainer:
         self.D.requires_grad_(False)
         try:
             with self.autocast():
-                gen_out = self.D_for_G(self.augment(self._with_instance_noise(fake, noise_std))).float()
+                seen_fake = self.augment(self._with_instance_noise(fake, noise_std))
+                gen_out = self.D_for_G(seen_fake).float()
                 with torch.no_grad():
-                    paired = [self.D_for_G(self.augment(real)).float()] if hasattr(self.loss, "pairs_real") else []
+                    pairs = hasattr(self.loss, "pairs_real")
+                    paired = [self.D_for_G(self._in_dtype_of(seen_fake, self.augment(real))).float()] if pairs else []
             loss_G = self.loss.g_loss(gen_out, self.labels.real_value, self.labels.fake_value, *paired)
             finite = self._update("G", loss_G, record_norms)
         finally:  # a failed (compiling) G step must not leave D frozen for the eager retry
             self.D.requires_grad_(True)
         return loss_G, finite
+
+    def _in_dtype_of(self, fake: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
+        """The real batch in the generated batch's dtype when D is compiled: torch.compile traces D once per input
+        dtype, and under bf16 autocast G's output is bf16 while the data is fp32. Eager D gets the batch as it is."""
+        return real.to(fake.dtype) if self.compiled else real
 
     def _update(self, net: str, loss: torch.Tensor, record_norms: bool) -> bool:
         """Backward, clipping, the gradient norms on logging steps, then the optimiser step of G or D."""
@@ -200,7 +208,7 @@ class Trainer:
         """
         wrap = (lambda m, **k: distributed.wrap(m, self.world, self.device, **k)) if self.world.size > 1 else (lambda m, **k: m)
         self.G_train, self.D_train, self.D_for_G = wrap(self.G), wrap(self.D, broadcast_buffers=False), self.D
-        self._compile_pending = False
+        self._compile_pending = self.compiled = False
 
     # ----------------------------------------------------------------- the loop
     def fit(self) -> dict:

@@ -192,3 +192,37 @@ def test_compile_on_cuda_trains_in_the_contiguous_layout():
     assert memory_format(True, False, CUDA) == torch.channels_last
     assert memory_format(True, True, torch.device("cpu")) == torch.channels_last
     assert memory_format(False, False, torch.device("cpu")) == torch.contiguous_format
+
+
+@pytest.mark.parametrize("loss", ["bce", "rpgan"])
+def test_compiled_d_sees_one_input_dtype_under_bf16(tmp_path, monkeypatch, loss):
+    """torch.compile traces a module once per input dtype: the compiled D gets the real batch in the generated
+    batch's bf16, so it is not compiled twice; eager D still gets the data as it is (fp32)."""
+    from gan_lab.data import build_image_source
+    from gan_lab.models import build_models
+    from gan_lab.training.trainer import Trainer
+
+    class Recorder(nn.Module):
+        def __init__(self, module, seen):
+            super().__init__()
+            self.module, self.seen = module, seen
+
+        def forward(self, x):
+            self.seen.add(x.dtype)
+            return self.module(x)
+
+    def run(compile_, steps=2):
+        seen = set()
+        cfg = compose_config([*TINY, f"trainer.compile={str(compile_).lower()}", f"trainer.steps={steps}",
+                              "trainer.precision=bf16", f"loss={loss}"])  # fmt: skip
+        G, D = build_models(cfg)
+        monkeypatch.setattr(torch, "compile", lambda m: Recorder(m, seen) if m is D else m)  # G's input is z
+        trainer = Trainer(cfg, G, D, build_image_source(cfg, torch.device("cpu")), tmp_path / str(compile_),
+                          torch.device("cpu"))  # fmt: skip
+        if not compile_:
+            trainer.D_train = trainer.D_for_G = Recorder(D, seen)
+        assert trainer.fit()["status"] == "ok"
+        return seen
+
+    assert run(True) == {torch.bfloat16}
+    assert run(False) == {torch.float32, torch.bfloat16}
