@@ -50,8 +50,8 @@ def checkerboard_advice(G: nn.Module) -> str:
     if layers["even"]:
         return (
             f"G's transposed convs {_listed(layers['even'])} overlap evenly (kernel divisible by stride), yet G has "
-            "learned a period-2 pattern that did not fade as training went on: even transposed convs can still "
-            "make it. Resize-convolution (model.upsample=nearest or bilinear) cannot; a weaker or regularised D "
+            "learned a period-2 pattern that held over several sample grids: even transposed convs can still make "
+            "it. Resize-convolution (model.upsample=nearest or bilinear) cannot; a weaker or regularised D "
             "(model.norm_D=spectral) rewards it less."
         )
     if layers["pixel_shuffle"]:
