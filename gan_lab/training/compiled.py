@@ -46,6 +46,12 @@ def memory_format(channels_last: bool, compile: bool, device: torch.device) -> t
     return torch.channels_last if channels_last else torch.contiguous_format
 
 
+def in_dtype_of(fake: torch.Tensor, compiled: bool, real: torch.Tensor) -> torch.Tensor:
+    """The real batch in the generated batch's dtype when D is compiled: torch.compile traces D once per input
+    dtype, and under bf16 autocast G's output is bf16 while the data is fp32. Eager D gets the batch as it is."""
+    return real.to(fake.dtype) if compiled else real
+
+
 def compile_modules(modules: tuple) -> tuple | None:
     """The modules wrapped by torch.compile, or None (with a warning) where torch.compile is unavailable."""
     try:

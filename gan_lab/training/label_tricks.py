@@ -85,3 +85,8 @@ def instance_noise_std(start_std: float, anneal_steps: int, step: int) -> float:
     if start_std <= 0 or anneal_steps <= 0:
         return 0.0
     return start_std * max(0.0, 1.0 - step / anneal_steps)
+
+
+def with_instance_noise(images: torch.Tensor, std: float) -> torch.Tensor:
+    """images + N(0, std^2) noise (instance noise on what D sees); the images themselves when std is 0."""
+    return images + std * torch.randn_like(images) if std > 0 else images

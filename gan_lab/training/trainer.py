@@ -32,12 +32,12 @@ from gan_lab.runs.checkpoint import prune_checkpoints, save_atomic
 from gan_lab.runs.layout import display_path, sample_grid, step_checkpoint, write_summary
 from gan_lab.runs.tensorboard import RunWriter, image_grid
 from gan_lab.training import distributed
-from gan_lab.training.compiled import compile_modules, first_compiled_step, memory_format
+from gan_lab.training.compiled import compile_modules, first_compiled_step, in_dtype_of, memory_format
 from gan_lab.training.augment import Augment
 from gan_lab.training.device import resolve_precision
 from gan_lab.training.distributed import SINGLE, World
 from gan_lab.training.ema import EMA
-from gan_lab.training.label_tricks import LabelTricks, instance_noise_std
+from gan_lab.training.label_tricks import LabelTricks, instance_noise_std, with_instance_noise
 from gan_lab.training.losses import build_loss, gradient_penalty
 from gan_lab.training.nonfinite import NonFiniteGuard
 from gan_lab.training.optimizers import build_optimizers, clip_gradients, layer_grad_norms
@@ -107,9 +107,6 @@ class Trainer:
         """bf16 autocast for the forward passes when trainer.precision resolves to bf16."""
         return torch.autocast(self.device.type, dtype=self.amp_dtype or torch.float32, enabled=self.amp_dtype is not None)
 
-    def _with_instance_noise(self, images: torch.Tensor, std: float) -> torch.Tensor:
-        return images + std * torch.randn_like(images) if std > 0 else images
-
     def train_step(self, step: int, record_norms: bool) -> None:
         """optim.d_steps D updates on fresh batches, then one G update on the last generated batch.
 
@@ -148,9 +145,9 @@ class Trainer:
         with self.autocast():
             with torch.set_grad_enabled(for_g_step):
                 fake = (self.G_train if for_g_step else self.G)(self.sample_latent(real.shape[0]))
-            seen_real = self.augment(self._with_instance_noise(real, noise_std))  # augment=: what D sees
-            seen_fake = self.augment(self._with_instance_noise(fake.detach(), noise_std))
-            real_out = self.D_train(self._in_dtype_of(seen_fake, seen_real)).float()
+            seen_real = self.augment(with_instance_noise(real, noise_std))  # augment=: what D sees
+            seen_fake = self.augment(with_instance_noise(fake.detach(), noise_std))
+            real_out = self.D_train(in_dtype_of(seen_fake, self.compiled, seen_real)).float()
             fake_out = self.D_train(seen_fake).float()
         real_target, fake_target = self.labels.d_targets(real_out, fake_out) if self.loss.uses_labels else (None, None)
         loss_D = self.loss.d_loss(real_out, fake_out, real_target, fake_target)
@@ -171,21 +168,16 @@ class Trainer:
         self.D.requires_grad_(False)
         try:
             with self.autocast():
-                seen_fake = self.augment(self._with_instance_noise(fake, noise_std))
+                seen_fake = self.augment(with_instance_noise(fake, noise_std))
                 gen_out = self.D_for_G(seen_fake).float()
                 with torch.no_grad():
-                    pairs = hasattr(self.loss, "pairs_real")
-                    paired = [self.D_for_G(self._in_dtype_of(seen_fake, self.augment(real))).float()] if pairs else []
+                    seen_real = in_dtype_of(seen_fake, self.compiled, self.augment(real))
+                    paired = [self.D_for_G(seen_real).float()] if hasattr(self.loss, "pairs_real") else []
             loss_G = self.loss.g_loss(gen_out, self.labels.real_value, self.labels.fake_value, *paired)
             finite = self._update("G", loss_G, record_norms)
         finally:  # a failed (compiling) G step must not leave D frozen for the eager retry
             self.D.requires_grad_(True)
         return loss_G, finite
-
-    def _in_dtype_of(self, fake: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
-        """The real batch in the generated batch's dtype when D is compiled: torch.compile traces D once per input
-        dtype, and under bf16 autocast G's output is bf16 while the data is fp32. Eager D gets the batch as it is."""
-        return real.to(fake.dtype) if self.compiled else real
 
     def _update(self, net: str, loss: torch.Tensor, record_norms: bool) -> bool:
         """Backward, clipping, the gradient norms on logging steps, then the optimiser step of G or D."""
