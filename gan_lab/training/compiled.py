@@ -46,7 +46,7 @@ def memory_format(channels_last: bool, compile: bool, device: torch.device) -> t
     return torch.channels_last if channels_last else torch.contiguous_format
 
 
-def in_dtype_of(fake: torch.Tensor, compiled: bool, real: torch.Tensor) -> torch.Tensor:
+def in_dtype_of(real: torch.Tensor, fake: torch.Tensor, compiled: bool) -> torch.Tensor:
     """The real batch in the generated batch's dtype when D is compiled: torch.compile traces D once per input
     dtype, and under bf16 autocast G's output is bf16 while the data is fp32. Eager D gets the batch as it is."""
     return real.to(fake.dtype) if compiled else real

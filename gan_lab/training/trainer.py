@@ -147,7 +147,7 @@ class Trainer:
                 fake = (self.G_train if for_g_step else self.G)(self.sample_latent(real.shape[0]))
             seen_real = self.augment(with_instance_noise(real, noise_std))  # augment=: what D sees
             seen_fake = self.augment(with_instance_noise(fake.detach(), noise_std))
-            real_out = self.D_train(in_dtype_of(seen_fake, self.compiled, seen_real)).float()
+            real_out = self.D_train(in_dtype_of(seen_real, seen_fake, self.compiled)).float()
             fake_out = self.D_train(seen_fake).float()
         real_target, fake_target = self.labels.d_targets(real_out, fake_out) if self.loss.uses_labels else (None, None)
         loss_D = self.loss.d_loss(real_out, fake_out, real_target, fake_target)
@@ -171,7 +171,7 @@ class Trainer:
                 seen_fake = self.augment(with_instance_noise(fake, noise_std))
                 gen_out = self.D_for_G(seen_fake).float()
                 with torch.no_grad():
-                    seen_real = in_dtype_of(seen_fake, self.compiled, self.augment(real))
+                    seen_real = in_dtype_of(self.augment(real), seen_fake, self.compiled)
                     paired = [self.D_for_G(seen_real).float()] if hasattr(self.loss, "pairs_real") else []
             loss_G = self.loss.g_loss(gen_out, self.labels.real_value, self.labels.fake_value, *paired)
             finite = self._update("G", loss_G, record_norms)

@@ -235,16 +235,16 @@ def test_optimisers_update_in_one_kernel_or_one_multi_tensor_pass(name):
     from gan_lab.training.optimizers import build_optimizers
 
     cfg = compose_config([*TINY, f"optim={name}"])
-    nets = [small_critic(), small_critic()]
-    opt_G, opt_D = build_optimizers(cfg.optim, *nets, torch.device("cpu"))
+    net, reference = small_critic(), small_critic()
+    _, opt_D = build_optimizers(cfg.optim, small_critic(), net, torch.device("cpu"))
     assert opt_D.defaults.get("fused" if name != "rmsprop" else "foreach") is True
-    reference = small_critic()
     settings = {k: v for k, v in opt_D.defaults.items() if k != "fused"}
     plain = type(opt_D)(reference.parameters(), **{**settings, "foreach": False})
     for _ in range(3):
-        for net in (nets[1], reference):
-            net.zero_grad()
-            net(torch.ones(2, 3, 8, 8)).sum().backward()
-        opt_D.step(), plain.step()
-    for fused, looped in zip(nets[1].parameters(), reference.parameters()):
+        for model in (net, reference):
+            model.zero_grad()
+            model(torch.ones(2, 3, 8, 8)).sum().backward()
+        opt_D.step()
+        plain.step()
+    for fused, looped in zip(net.parameters(), reference.parameters()):
         torch.testing.assert_close(fused, looped, rtol=1e-5, atol=1e-6)
