@@ -26,6 +26,7 @@ from gan_lab.models.layers import (
     upsample_conv,
     with_spectral_norm,
 )
+from gan_lab.models.matmul_convs import DenseHead, DenseProjection
 
 
 def num_stages(image_size: int, start_size: int = 4) -> int:
@@ -65,7 +66,7 @@ class DCGANGenerator(Generator):
             features = size
         layers["to_map"] = nn.Unflatten(1, (features, 1, 1))
         # features x 1 x 1 -> width x start x start: "project and reshape" (a dense layer as a conv)
-        project = nn.ConvTranspose2d(features, width, start_size, 1, 0, bias=bias)
+        project = DenseProjection(features, width, start_size, bias=bias)
         add_block(layers, "project", project, norm_2d(norm, width, norm_affine), activation(act))
         # with a final stride-1 conv, every stage keeps a hidden width (128, 64, 32 in the notes' setup)
         widths = [filters * 2 ** (stages - i - (0 if final_conv else 1)) for i in range(1, stages + 1)]
@@ -131,6 +132,6 @@ class DCGANDiscriminator(Discriminator):
             layers["to_logit"] = with_spectral_norm(nn.Linear(features, 1), norm)
         else:
             # 512 x 4 x 4 -> 1 x 1 x 1: a logit (the loss applies the sigmoid)
-            layers["to_logit"] = with_spectral_norm(nn.Conv2d(width, 1, start_size, 1, 0, bias=True), norm)
+            layers["to_logit"] = with_spectral_norm(DenseHead(width, 1, start_size, bias=True), norm)
         self.net = nn.Sequential(layers)
         init_weights(self, init)
