@@ -3,8 +3,9 @@
 torchvision ImageFolder + a DataLoader with 2 workers and per-image transforms (resize, crop, to
 tensor, normalise), D ending in a sigmoid with nn.BCELoss, default (per-parameter loop) Adam,
 `zero_grad()`, `.item()` on every step, fp32 and the default (contiguous) memory layout. It trains copies
-of gan-lab's own G and D, so both loops run the same layer shapes; gan-lab's bf16 autocast and
-channels_last are among what the comparison measures.
+of gan-lab's own G and D, so both loops run the same layer shapes, with the example's nn layers where
+gan-lab computes one differently (its dense convs as matmuls); gan-lab's bf16 autocast, channels_last
+and those layers are among what the comparison measures.
 """
 
 from __future__ import annotations
@@ -16,6 +17,18 @@ import torch
 import torch.nn as nn
 import torchvision.datasets as dset
 import torchvision.transforms as transforms
+
+from gan_lab.models.matmul_convs import DenseHead, DenseProjection
+
+EXAMPLE_LAYER = {DenseProjection: nn.ConvTranspose2d, DenseHead: nn.Conv2d}
+
+
+def with_example_layers(net: nn.Module) -> nn.Module:
+    """net with each of gan-lab's matmul convs turned back into the nn conv it extends (no state of its own)."""
+    for module in net.modules():
+        if type(module) in EXAMPLE_LAYER:
+            module.__class__ = EXAMPLE_LAYER[type(module)]
+    return net
 
 
 class ReferenceLoop:
@@ -31,8 +44,8 @@ class ReferenceLoop:
         self.loader = torch.utils.data.DataLoader(dataset, batch_size=batch_size, shuffle=True, num_workers=2, drop_last=True)
         self.device = device
         contiguous = torch.contiguous_format  # the example never asks for channels_last
-        self.netG = copy.deepcopy(G).to(device, memory_format=contiguous)
-        self.netD = nn.Sequential(copy.deepcopy(D), nn.Flatten(0), nn.Sigmoid()).to(device, memory_format=contiguous)
+        self.netG = with_example_layers(copy.deepcopy(G)).to(device, memory_format=contiguous)
+        self.netD = nn.Sequential(with_example_layers(copy.deepcopy(D)), nn.Flatten(0), nn.Sigmoid()).to(device, memory_format=contiguous)
         self.criterion = nn.BCELoss()
         self.optimizerD = torch.optim.Adam(self.netD.parameters(), lr=lr, betas=(0.5, 0.999), foreach=False)
         self.optimizerG = torch.optim.Adam(self.netG.parameters(), lr=lr, betas=(0.5, 0.999), foreach=False)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 import pytest
 import torch
 import torch.nn as nn
@@ -70,3 +72,17 @@ def test_bf16_autocast_gives_bf16_like_the_conv():
     with torch.autocast("cpu", dtype=torch.bfloat16):
         assert DenseProjection(8, 4, 4)(torch.randn(2, 8, 1, 1)).dtype == torch.bfloat16
         assert DenseHead(8, 1, 4)(torch.randn(2, 8, 4, 4)).dtype == torch.bfloat16
+
+
+def test_the_benchmark_reference_trains_the_example_layers():
+    from benchmarks.reference import with_example_layers
+    from gan_lab.models.dcgan import DCGANDiscriminator, DCGANGenerator
+
+    G, D = DCGANGenerator(8, 16, 1, filters=4), DCGANDiscriminator(16, 1, filters=4)
+    z = torch.randn(3, 8)
+    images, logits = G(z), D(G(z))
+    G_example, D_example = with_example_layers(copy.deepcopy(G)), with_example_layers(copy.deepcopy(D))
+    assert type(G_example.net.project) is nn.ConvTranspose2d and type(D_example.net.to_logit) is nn.Conv2d
+    assert type(G.net.project) is DenseProjection, "the original modules keep gan-lab's layers"
+    torch.testing.assert_close(G_example(z), images)
+    torch.testing.assert_close(D_example(images), logits)
