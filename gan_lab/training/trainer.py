@@ -46,6 +46,7 @@ from gan_lab.training.progress import Progress
 from gan_lab.training.regularisers import Regulariser
 from gan_lab.training.signals import StopRequests
 from gan_lab.training.state import restore_trainer_state, trainer_state
+from gan_lab.training.step_settings import StepSettings
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +60,7 @@ class Trainer:
     def __init__(self, cfg: DictConfig, G: nn.Module, D: nn.Module, source, run_dir: Path, device: torch.device,
                  world: World = SINGLE):  # fmt: skip
         self.cfg, self.t, self.world = cfg, cfg.trainer, world
+        self.settings = StepSettings.from_config(cfg)  # what every step reads, as plain attributes
         self.memory_format = memory_format(self.t.channels_last, self.t.compile, device)
         self.amp_dtype = resolve_precision(self.t.precision, device)
         self.G = G.to(device, memory_format=self.memory_format)
@@ -112,12 +114,12 @@ class Trainer:
 
         The profiler ranges (gan_lab/data, D step, G step) give the benchmark its step-time breakdown.
         """
-        o, tricks = self.cfg.optim, self.cfg.tricks
-        noise_std = instance_noise_std(tricks.instance_noise, tricks.instance_noise_steps, step)
-        for d_step in range(o.d_steps):
+        s = self.settings
+        noise_std = instance_noise_std(s.instance_noise, s.instance_noise_steps, step)
+        for d_step in range(s.d_steps):
             with record_function("gan_lab/data"):
                 real = to_unit_range(self.source.next_batch()).contiguous(memory_format=self.memory_format)
-            last_d_step = d_step == o.d_steps - 1
+            last_d_step = d_step == s.d_steps - 1
             with record_function("gan_lab/D step"):
                 fake, real_out, fake_out, loss_D, finite = self._d_step(real, noise_std, record_norms and last_d_step, last_d_step)
         with record_function("gan_lab/G step"):
@@ -184,7 +186,7 @@ class Trainer:
         model, optimizer, layers = (self.G, self.opt_G, self.g_layers) if net == "G" else (self.D, self.opt_D, self.d_layers)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
-        clip_gradients(model, self.cfg.optim.clip_value, self.cfg.optim.clip_norm)
+        clip_gradients(model, self.settings.clip_value, self.settings.clip_norm)
         if record_norms:
             self._norms[net] = layer_grad_norms(layers)
         if not self.nonfinite.update_allowed(loss, model, optimizer):
@@ -209,18 +211,18 @@ class Trainer:
         Ctrl-C / SIGTERM finish the current step, save a checkpoint and raise RunStopped (exit 130 / 143).
         """
         self.begin()
-        progress = Progress(total=self.t.steps, initial=self.step)
+        progress = Progress(total=self.settings.steps, initial=self.step)
         started = time.perf_counter()
         first_step, status = self.step, "ok"
         try:
-            with self.stop_requests.caught(lambda: (self.step, self.t.steps, self.last_checkpoint)):
-                for step in range(self.step + 1, self.t.steps + 1):
+            with self.stop_requests.caught(lambda: (self.step, self.settings.steps, self.last_checkpoint)):
+                for step in range(self.step + 1, self.settings.steps + 1):
                     out_of_time = self._out_of_time(started)  # then this step is the last: grid, checkpoint
-                    self.run_step(step, last=step == self.t.steps or out_of_time, progress=progress)
+                    self.run_step(step, last=step == self.settings.steps or out_of_time, progress=progress)
                     progress.advance()
                     if self.stop_requests.signal:
-                        self.stop_requests.stop(step, self.t.steps, self.last_checkpoint, self.run_dir)
-                    if out_of_time and step < self.t.steps:
+                        self.stop_requests.stop(step, self.settings.steps, self.last_checkpoint, self.run_dir)
+                    if out_of_time and step < self.settings.steps:
                         status = "time_limit"
                         break
         except RunStopped as stop:
@@ -241,7 +243,6 @@ class Trainer:
 
     def begin(self) -> None:
         """Open the run's TensorBoard files (and write the config, layout and real grid on a fresh run)."""
-        t = self.t
         fresh = self.step == 0
         self._interval_start, self._interval_images = time.perf_counter(), 0
         if not self.world.is_main:
@@ -251,12 +252,12 @@ class Trainer:
         if fresh:
             self.writer.config(OmegaConf.to_yaml(self.cfg))
             self.writer.layout([n for n, _ in self.g_layers], [n for n, _ in self.d_layers])
-            self.writer.grid("real", image_grid(to_unit_range(self.source.preview(t.num_samples))), 0)
-        self.doctor.start(self.writer, to_unit_range(self.source.preview(t.num_samples)), self.step)
+            self.writer.grid("real", image_grid(to_unit_range(self.source.preview(self.t.num_samples))), 0)
+        self.doctor.start(self.writer, to_unit_range(self.source.preview(self.t.num_samples)), self.step)
 
     def run_step(self, step: int, last: bool, progress: Progress | None = None) -> None:
         """One training step and whatever falls due at it: logging, samples, a checkpoint."""
-        t = self.t
+        t = self.settings
         log_now = step % t.log_every == 0 or last
         if self._compile_pending:
             first_compiled_step(self, step, log_now)
@@ -337,7 +338,7 @@ class Trainer:
             self._write_samples(step)
         self.save_checkpoint(step)
         raise RunStopped(
-            f"the doctor stopped the run at step {step}/{self.t.steps}: {reason}; saved "
+            f"the doctor stopped the run at step {step}/{self.settings.steps}: {reason}; saved "
             f"{display_path(self.last_checkpoint)} (report: gan-lab doctor {display_path(self.run_dir)})",
             exit_code=4,
             status="stopped_by_doctor",

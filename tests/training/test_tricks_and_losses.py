@@ -132,7 +132,16 @@ def run_steps(tmp_path, *overrides: str, steps: int = 2) -> Trainer:
 def test_every_loss_trains(tmp_path, loss):
     overrides = [f"loss={loss}"] + (["model.norm_D=layer"] if loss == "wgan_gp" else [])
     trainer = run_steps(tmp_path, *overrides)
-    assert trainer.cfg.optim.d_steps == (5 if loss == "wgan_gp" else 1)
+    assert trainer.settings.d_steps == (5 if loss == "wgan_gp" else 1)
+
+
+def test_a_step_makes_optim_d_steps_d_updates_then_one_g_update(tmp_path):
+    trainer = run_steps(tmp_path, "optim.d_steps=3", steps=1)
+    updates = {"D": 0, "G": 0}
+    trainer.opt_D.register_step_post_hook(lambda *_: updates.__setitem__("D", updates["D"] + 1))
+    trainer.opt_G.register_step_post_hook(lambda *_: updates.__setitem__("G", updates["G"] + 1))
+    trainer.train_step(2, record_norms=False)
+    assert updates == {"D": 3, "G": 1}
 
 
 @pytest.mark.parametrize("preset", group_options("tricks"))
