@@ -2,9 +2,10 @@
 
 G's "project and reshape" (a stride-1 transposed conv on a 1x1 map) and D's logit layer (a conv whose
 kernel covers the whole map) are dense layers; oneDNN runs them through its convolution kernels,
-2-4x slower than a matmul on the CPU. Each class extends the nn layer it replaces and keeps its
-parameters (names, shapes, layout), its initialisation and its maths, so checkpoints, init_weights
-and the doctor see an ordinary conv; an input of any other size falls back to the parent class.
+2-4x slower than a matmul (forward + backward, AMD EPYC, 2 cores, fp32). Each class extends the nn
+layer it replaces and keeps its parameters (names, shapes, layout), its initialisation and its maths,
+so checkpoints, init_weights and the doctor see an ordinary conv; an input of any other size falls
+back to the parent class.
 """
 
 from __future__ import annotations
