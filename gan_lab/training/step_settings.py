@@ -2,7 +2,7 @@
 
 Each OmegaConf attribute read costs tens of microseconds, and optim.d_steps is an interpolation that
 is parsed again on every read: the ~18 reads of a step took 0.8 ms, 1.5% of a small DCGAN's fp32
-step on a 2-core CPU. A run's config does not change while it trains (resume builds a new trainer).
+step on a 2-core AMD EPYC. A run's config does not change while it trains (resume builds a new trainer).
 """
 
 from __future__ import annotations
