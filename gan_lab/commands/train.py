@@ -79,15 +79,18 @@ def _train(cfg: DictConfig, run_dir: Path, world: distributed.World) -> dict:
         f"training {cfg.model.name} on {cfg.dataset.name} ({len(source)} images, "
         f"{cfg.dataset.image_size} px, {cfg.dataset.channels} ch) for {cfg.trainer.steps} steps on {device}{processes}"
     )
+    first_step = trainer.step
     summary = trainer.fit()
     shown = display_path(run_dir)
+    trained = summary["steps"] - first_step  # img/s and wall time are this session's too
+    steps = f"{trained} steps" if first_step == 0 else f"{trained} steps (step {first_step} to {summary['steps']})"
     if summary["status"] == "time_limit":
         log.info(
             f"trainer.time_limit={cfg.trainer.time_limit} reached at step {summary['steps']}/{cfg.trainer.steps}; "
             f"continue with: gan-lab train resume={shown} (a new trainer.time_limit= sets the next budget)"
         )
     log.info(
-        f"done: {summary['steps']} steps in {summary['wall_time_s']:.0f} s ({summary['img_per_s']:,.0f} img/s); "
+        f"done: {steps} in {summary['wall_time_s']:.0f} s ({summary['img_per_s']:,.0f} img/s); "
         f"run dir {shown}\n  view it: tensorboard --logdir {shown}   (or: gan-lab board {shown})"
     )
     return summary

@@ -57,6 +57,7 @@ def test_resume_equals_the_straight_run(straight, tmp_path):
     result = run_cli("train", f"resume={run_dir}", "trainer.steps=8")
     assert result.returncode == 0, result.stderr
     assert "resuming" in result.stdout and "from step 4" in result.stdout
+    assert "done: 4 steps (step 4 to 8) in" in result.stdout  # this session's steps, as its img/s counts them
     assert_same_weights(final_checkpoint(straight), final_checkpoint(run_dir))
     assert logged(run_dir) == logged(straight)  # same values at steps 2, 4, 6, 8: nothing duplicated or missing
     assert [step for step, _ in logged(run_dir)["loss/D"]] == [2, 4, 6, 8]
