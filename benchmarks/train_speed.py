@@ -4,12 +4,14 @@
     uv run python -m benchmarks.train_speed --quick    # a smoke run: few steps, numbers not meaningful
     uv run python -m benchmarks.train_speed --cases a --device cuda
     GAN_LAB_FP32=1 uv run python -m benchmarks.train_speed --cases b trainer.channels_last=false   # fp32, an override
+    GAN_LAB_FP32=1 uv run python -m benchmarks.train_speed --cases b --profile   # where each loop's time goes
 
 For each case both loops train copies of the same G and D on the same images, interleaved in rounds
 within one process so that machine noise hits both alike; each reports its median img/s over the
 rounds after warm-up, and the ratio gan-lab / reference. Also: the model's training FLOPs per image,
 the GFLOP/s each loop achieves, a matmul peak measured in the same run, gan-lab's step-time breakdown
-(data, D step, G step, logging) from torch.profiler labels, and peak memory.
+(data, D step, G step, logging) from torch.profiler labels, and peak memory. `--profile` adds both
+loops' CPU time by kind of operator and the ratio's ceiling (benchmarks/op_profile.py).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ import numpy as np
 import torch
 from PIL import Image
 
+from benchmarks.op_profile import ms_per_step_by_kind, profile_lines
 from benchmarks.reference import ReferenceLoop
 
 SHARED_DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
@@ -233,7 +236,8 @@ def peak_memory_mb(device: torch.device) -> float:
 
 
 # ---------------------------------------------------------------------------------------------- main
-def run_case(case: Case, scratch: Path, device: str, rounds: int, steps: int, warmup: int, extra: list[str]) -> dict:
+def run_case(case: Case, scratch: Path, device: str, rounds: int, steps: int, warmup: int, extra: list[str],
+             by_kind: bool = False) -> dict:  # fmt: skip
     folder = image_root(case.data, scratch)
     data = ["dataset=image_folder", f"dataset.path={folder / 'images'}"]
     like_reference = ["model.ema_decay=null"]  # the reference keeps no EMA of G
@@ -251,6 +255,7 @@ def run_case(case: Case, scratch: Path, device: str, rounds: int, steps: int, wa
                         ours.cfg.dataset.image_size, device=ours.device)  # fmt: skip
     flops = training_flops_per_image(reference.netG, reference.netD, ours.cfg.model.latent_dim, batch)
     breakdown = step_breakdown(ours, max(steps, 50))  # 50 = the default log_every: one logging step in it
+    kinds = (ms_per_step_by_kind(ours, steps), ms_per_step_by_kind(reference, steps)) if by_kind else None
     ours.close()
     reference.close()
     ours_ips, reference_ips = statistics.median(ours_rates), statistics.median(reference_rates)
@@ -258,7 +263,7 @@ def run_case(case: Case, scratch: Path, device: str, rounds: int, steps: int, wa
         "case": case.name, "what": case.what, "gan_lab_img_s": ours_ips, "reference_img_s": reference_ips,
         "ratio": ours_ips / reference_ips, "target": case.target, "gflop_per_image": flops / 1e9,
         "gan_lab_gflop_s": flops * ours_ips / 1e9, "reference_gflop_s": flops * reference_ips / 1e9,
-        "breakdown": breakdown, "peak_memory_mb": peak_memory_mb(ours.device),
+        "breakdown": breakdown, "kinds": kinds, "peak_memory_mb": peak_memory_mb(ours.device),
         "precision": str(ours.trainer.amp_dtype or "fp32").replace("torch.", ""),
     }  # fmt: skip
 
@@ -271,6 +276,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--steps", type=int, default=20, help="steps per round")
     parser.add_argument("--warmup", type=int, default=10, help="steps per loop before measuring")
     parser.add_argument("--quick", action="store_true", help="a smoke run: 1 round of 3 steps")
+    parser.add_argument("--profile", action="store_true",
+                        help="also print both loops' CPU time per step by kind of operator, and the ratio's ceiling")  # fmt: skip
     parser.add_argument("overrides", nargs="*", help="gan-lab overrides for every case, e.g. trainer.channels_last=false")
     args = parser.parse_args(argv)
     if args.quick:
@@ -278,13 +285,16 @@ def main(argv: list[str] | None = None) -> int:
     unknown = set(args.cases) - set(CASES)
     if unknown:
         parser.error(f"unknown case(s) {', '.join(sorted(unknown))}; choose from {', '.join(CASES)}")
+    if args.profile and args.device != "cpu":
+        parser.error("--profile measures CPU time by operator; it runs with --device cpu only")
     device = torch.device(args.device)
     print(machine_line(device))
     peak = matmul_peak_gflops(device)
     print(f"fp32 matmul peak: {peak:,.1f} GFLOP/s (2048 x 2048, median of 5)")
     with tempfile.TemporaryDirectory(prefix="gan-lab-bench-") as scratch:
         for name in args.cases:
-            r = run_case(CASES[name], Path(scratch), args.device, args.rounds, args.steps, args.warmup, args.overrides)
+            r = run_case(CASES[name], Path(scratch), args.device, args.rounds, args.steps, args.warmup, args.overrides,
+                         by_kind=args.profile)  # fmt: skip
             verdict = "meets" if r["ratio"] >= r["target"] else "misses"
             print(f"\n({r['case']}) {r['what']}  [gan-lab precision {r['precision']}]")
             print(f"  gan-lab    {r['gan_lab_img_s']:9,.1f} img/s  {r['gan_lab_gflop_s']:8,.1f} GFLOP/s "
@@ -294,6 +304,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  model      {r['gflop_per_image']:.3f} GFLOP per image per training step")
             print("  gan-lab step: " + ", ".join(f"{k} {v:.0%}" for k, v in r["breakdown"].items()))
             print(f"  peak memory {r['peak_memory_mb']:,.0f} MB")
+            if r["kinds"]:
+                reference_ms = 1000 * CASES[name].batch_size / r["reference_img_s"]
+                print("\n".join(profile_lines(*r["kinds"], reference_ms)))
     return 0
 
 
