@@ -32,6 +32,21 @@ def build_optimizers(
     return opt_G, opt_D
 
 
+def load_optimizer_state(optimizer: torch.optim.Optimizer, state: dict) -> None:
+    """optimizer.load_state_dict, then each per-parameter state tensor laid out like its parameter.
+
+    load_state_dict keeps the saved strides, and a checkpoint may come from a run in the other memory
+    layout (channels_last; contiguous under torch.compile on CUDA). Fused Adam and SGD walk a parameter,
+    its gradient and its moments as flat arrays in memory order, so moments in another layout would
+    scramble every update from then on.
+    """
+    optimizer.load_state_dict(state)
+    for p, values in optimizer.state.items():
+        for key, value in values.items():
+            if torch.is_tensor(value) and value.shape == p.shape and value.stride() != p.stride():
+                values[key] = torch.empty_like(p, dtype=value.dtype).copy_(value)
+
+
 def clip_gradients(model: nn.Module, clip_value: float | None, clip_norm: float | None) -> None:
     """Elementwise clipping (Keras' clipvalue) and/or global-norm clipping, both sync-free."""
     if clip_value:

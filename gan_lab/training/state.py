@@ -15,6 +15,7 @@ from gan_lab.errors import UserError
 from gan_lab.runs.checkpoint import load_module_state
 from gan_lab.training import distributed
 from gan_lab.training.device import rng_state, set_rng_state
+from gan_lab.training.optimizers import load_optimizer_state
 
 
 def trainer_state(trainer, step: int) -> dict:
@@ -43,8 +44,8 @@ def restore_trainer_state(trainer, payload: dict, path: Path) -> None:
     load_module_state(trainer.D, payload["D"], "D", path)
     if trainer.ema is not None:
         load_module_state(trainer.ema.model, payload.get("G_ema", payload["G"]), "G_ema", path)
-    trainer.opt_G.load_state_dict(payload["opt_G"])
-    trainer.opt_D.load_state_dict(payload["opt_D"])
+    load_optimizer_state(trainer.opt_G, payload["opt_G"])
+    load_optimizer_state(trainer.opt_D, payload["opt_D"])
     trainer.step = int(payload["step"])
     world = trainer.world
     ranks = payload.get("rng_ranks") or [payload.get("rng")]

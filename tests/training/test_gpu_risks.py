@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 import pytest
 import torch
 import torch.nn as nn
@@ -248,3 +250,46 @@ def test_optimisers_update_in_one_kernel_or_one_multi_tensor_pass(name):
         plain.step()
     for fused, looped in zip(net.parameters(), reference.parameters()):
         torch.testing.assert_close(fused, looped, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("overrides", [["optim=adam"], ["optim=sgd", "optim.momentum=0.5"]])
+def test_optimiser_state_saved_in_the_other_memory_layout_updates_as_if_never_saved(overrides):
+    """A checkpoint from a contiguous-layout run (torch.compile on CUDA) resumed in channels_last, or the
+    reverse: fused Adam and SGD walk parameter and moments in memory order, so the moments must take
+    their parameter's layout on loading, or every later update is scrambled. The per-parameter loop,
+    which reads any layout, is the reference."""
+    from gan_lab.training.optimizers import build_optimizers, load_optimizer_state
+
+    cfg = compose_config([*TINY, *overrides])
+    batch = torch.randn(2, 3, 8, 8)
+
+    def update(net, optimizer):
+        net.zero_grad(set_to_none=True)
+        net(batch).square().sum().backward()
+        optimizer.step()
+
+    for saved_layout, resumed_layout in [(torch.contiguous_format, torch.channels_last),
+                                         (torch.channels_last, torch.contiguous_format)]:  # fmt: skip
+        saved = small_critic().to(memory_format=saved_layout)
+        _, saved_opt = build_optimizers(cfg.optim, small_critic(), saved, torch.device("cpu"))
+        update(saved, saved_opt)  # moments exist now, in the saved layout
+        checkpoint = io.BytesIO()
+        torch.save({"net": saved.state_dict(), "opt": saved_opt.state_dict()}, checkpoint)
+        resumed, looped = (small_critic().to(memory_format=resumed_layout) for _ in range(2))
+        _, resumed_opt = build_optimizers(cfg.optim, small_critic(), resumed, torch.device("cpu"))
+        settings = {k: v for k, v in resumed_opt.defaults.items() if k != "fused"}
+        looped_opt = type(resumed_opt)(looped.parameters(), **{**settings, "foreach": False})
+        for net, optimizer in ((resumed, resumed_opt), (looped, looped_opt)):
+            checkpoint.seek(0)
+            payload = torch.load(checkpoint, weights_only=True)
+            net.load_state_dict(payload["net"])
+            load_optimizer_state(optimizer, payload["opt"])
+        for group in looped_opt.param_groups:  # a loaded state_dict brings the saved groups' fused=True back
+            group.update(fused=False, foreach=False)
+        conv_weight = resumed[0].weight
+        assert all(v.stride() == conv_weight.stride() for v in resumed_opt.state[conv_weight].values() if v.dim() == 4)
+        for _ in range(2):
+            update(resumed, resumed_opt)
+            update(looped, looped_opt)
+        for fused, reference in zip(resumed.parameters(), looped.parameters()):
+            torch.testing.assert_close(fused, reference, rtol=1e-5, atol=1e-6)
