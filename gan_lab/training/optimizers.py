@@ -33,14 +33,18 @@ def build_optimizers(
 
 
 def load_optimizer_state(optimizer: torch.optim.Optimizer, state: dict) -> None:
-    """optimizer.load_state_dict, then each per-parameter state tensor laid out like its parameter.
+    """optimizer.load_state_dict, keeping this optimiser's update kernel (fused or foreach, chosen for this
+    device) and laying each per-parameter state tensor out like its parameter.
 
-    load_state_dict keeps the saved strides, and a checkpoint may come from a run in the other memory
-    layout (channels_last; contiguous under torch.compile on CUDA). Fused Adam and SGD walk a parameter,
-    its gradient and its moments as flat arrays in memory order, so moments in another layout would
-    scramble every update from then on.
+    load_state_dict brings back the saving run's kernel flags and keeps the saved strides, and a
+    checkpoint may come from another device or memory layout (channels_last; contiguous under
+    torch.compile on CUDA). Fused Adam and SGD walk a parameter, its gradient and its moments as flat
+    arrays in memory order, so moments in another layout would scramble every update from then on.
     """
+    kernels = [{key: group[key] for key in ("fused", "foreach") if key in group} for group in optimizer.param_groups]
     optimizer.load_state_dict(state)
+    for group, kernel in zip(optimizer.param_groups, kernels):
+        group.update(kernel)
     for p, values in optimizer.state.items():
         for key, value in values.items():
             if torch.is_tensor(value) and value.shape == p.shape and value.stride() != p.stride():
