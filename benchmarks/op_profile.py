@@ -6,16 +6,10 @@ DataLoader's or gan-lab's data range), or other (loss, copies, Python in the ste
 convolution time and the reference's step time follows the ratio gan-lab could reach if everything
 but its convolutions and matmuls cost nothing: a target above that ceiling needs faster convolutions,
 not a leaner step.
-
-The profiler's own memory can move where large tensors land, so that fresh pages fault in while a
-loop's memory-bound operators (activations, BatchNorm) write them: a short profiled warm-up comes
-first, and the minor page faults per step are printed beside the times (a few hundred are noise;
-thousands mean those kinds read high).
 """
 
 from __future__ import annotations
 
-import resource
 from collections import defaultdict
 
 KINDS = ("convolution/matmul", "batchnorm", "activations", "optimizer", "data", "other")
@@ -54,25 +48,17 @@ def kind_of_event(event) -> str:
     return kind_of_operator(event.name)
 
 
-def minor_page_faults() -> int:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
-
-
-def ms_per_step_by_kind(loop, steps: int, warmup: int = 2) -> dict[str, float]:
-    """Self CPU milliseconds per step of each kind over `steps` profiled steps of `loop` (CPU only),
-    after `warmup` profiled steps; "page faults" is the minor page faults per measured step."""
+def ms_per_step_by_kind(loop, steps: int) -> dict[str, float]:
+    """Self CPU milliseconds per step of each kind over `steps` profiled steps of `loop` (CPU only)."""
     from torch.profiler import ProfilerActivity, profile
 
-    for count in (warmup, steps):
-        faults = minor_page_faults()
-        with profile(activities=[ProfilerActivity.CPU]) as prof:
-            for _ in range(count):
-                loop.step()
-        faults = minor_page_faults() - faults
+    with profile(activities=[ProfilerActivity.CPU]) as prof:
+        for _ in range(steps):
+            loop.step()
     totals = defaultdict(float)
     for event in prof.events():
         totals[kind_of_event(event)] += event.self_cpu_time_total / 1e3 / steps
-    return {kind: totals.get(kind, 0.0) for kind in KINDS} | {"page faults": faults / steps}
+    return {kind: totals.get(kind, 0.0) for kind in KINDS}
 
 
 def convolution_ceiling(reference_ms_per_step: float, ours: dict[str, float]) -> float:
@@ -85,10 +71,7 @@ def profile_lines(ours: dict[str, float], reference: dict[str, float], reference
     lines = [f"  {'self CPU ms/step':<20}{'gan-lab':>10}{'reference':>11}"]
     for kind in KINDS:
         lines.append(f"  {kind:<20}{ours[kind]:10.1f}{reference[kind]:11.1f}")
-    total = [sum(times[kind] for kind in KINDS) for times in (ours, reference)]
-    lines.append(f"  {'total':<20}{total[0]:10.1f}{total[1]:11.1f}")
-    if "page faults" in ours:
-        lines.append(f"  {'page faults/step':<20}{ours['page faults']:10,.0f}{reference['page faults']:11,.0f}")
+    lines.append(f"  {'total':<20}{sum(ours.values()):10.1f}{sum(reference.values()):11.1f}")
     ceiling = convolution_ceiling(reference_ms_per_step, ours)
     lines.append(f"  ceiling    {ceiling:9.2f}x  (the ratio if gan-lab's time outside convolutions/matmuls were zero)")
     return lines

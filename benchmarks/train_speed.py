@@ -254,8 +254,9 @@ def run_case(case: Case, scratch: Path, device: str, rounds: int, steps: int, wa
     batch = torch.randn(case.batch_size, ours.cfg.dataset.channels, ours.cfg.dataset.image_size,
                         ours.cfg.dataset.image_size, device=ours.device)  # fmt: skip
     flops = training_flops_per_image(reference.netG, reference.netD, ours.cfg.model.latent_dim, batch)
-    breakdown = step_breakdown(ours, max(steps, 50))  # 50 = the default log_every: one logging step in it
+    # Before the breakdown: profiled after it, gan-lab's activations read 4-6x high in some runs (cause not found).
     kinds = (ms_per_step_by_kind(ours, steps), ms_per_step_by_kind(reference, steps)) if by_kind else None
+    breakdown = step_breakdown(ours, max(steps, 50))  # 50 = the default log_every: one logging step in it
     ours.close()
     reference.close()
     ours_ips, reference_ips = statistics.median(ours_rates), statistics.median(reference_rates)
