@@ -243,17 +243,17 @@ class Trainer:
 
     def begin(self) -> None:
         """Open the run's TensorBoard files (and write the config, layout and real grid on a fresh run)."""
-        fresh = self.step == 0
-        self._interval_start, self._interval_images = time.perf_counter(), 0
+        fresh, self._interval_start, self._interval_images = self.step == 0, time.perf_counter(), 0
         if not self.world.is_main:
             return
         # On resume, events the killed process logged after its last checkpoint are dropped.
         self.writer = RunWriter(self.run_dir, purge_step=None if fresh else self.step + 1)
+        real = to_unit_range(self.source.preview(self.t.num_samples))  # a streamed folder reads these files: once
         if fresh:
             self.writer.config(OmegaConf.to_yaml(self.cfg))
             self.writer.layout([n for n, _ in self.g_layers], [n for n, _ in self.d_layers])
-            self.writer.grid("real", image_grid(to_unit_range(self.source.preview(self.t.num_samples))), 0)
-        self.doctor.start(self.writer, to_unit_range(self.source.preview(self.t.num_samples)), self.step)
+            self.writer.grid("real", image_grid(real), 0)
+        self.doctor.start(self.writer, real, self.step)
 
     def run_step(self, step: int, last: bool, progress: Progress | None = None) -> None:
         """One training step and whatever falls due at it: logging, samples, a checkpoint."""
